@@ -1,0 +1,34 @@
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint format bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/rdscan demo
+
+test: $(STAMP)
+	ALIBABA_CLOUD_ECS_METADATA_DISABLED=true $(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check scanner tests bench
+	$(BIN)/ruff check scanner tests bench
+	$(BIN)/mypy scanner
+
+format: $(STAMP)
+	$(BIN)/ruff format scanner tests bench
+	$(BIN)/ruff check --fix scanner tests bench
+
+bench: $(STAMP)
+	$(BIN)/python bench/scan_throughput.py
+	$(BIN)/python bench/report_render.py
+
+clean:
+	rm -rf $(VENV) rdscan-report .pytest_cache .mypy_cache .ruff_cache

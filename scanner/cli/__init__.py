@@ -1,0 +1,51 @@
+"""The rdscan command line. Only this package prints, prompts, shows progress and exits."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from .. import __version__
+from ..errors import ScannerError
+
+
+class _Group(click.Group):
+    """Turns every ScannerError into one clear message and a non-zero exit, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ScannerError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            if exc.hint:
+                click.echo(f"Fix: {exc.hint}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("\nInterrupted.", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="rdscan")
+def main() -> None:
+    """Audit an Alibaba Cloud Resource Directory for members without a secure mobile phone."""
+
+
+def _register() -> None:
+    from . import (
+        emulator_cmd,
+        history_cmd,
+        policy_cmd,
+        remediate_cmd,
+        report_cmd,
+        scan_cmd,
+    )
+
+    for module in (scan_cmd, report_cmd, remediate_cmd, history_cmd, policy_cmd, emulator_cmd):
+        for command in module.COMMANDS:
+            main.add_command(command)
+
+
+_register()

@@ -1,0 +1,5 @@
+"""rdscan CLI commands (being written)."""
+
+import click
+
+COMMANDS: list[click.Command] = []

@@ -1,0 +1,99 @@
+"""One error root for everything rdscan raises on purpose.
+
+Every error carries a message that names the problem and, where there is one, a ``hint`` that
+names the fix. The CLI prints ``Error: <message>`` and ``Fix: <hint>`` and exits non-zero; it
+never shows a traceback for a ``ScannerError``.
+"""
+
+from __future__ import annotations
+
+
+class ScannerError(Exception):
+    """Root of every error rdscan raises on purpose."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(ScannerError):
+    """Bad settings, options or files given by the user."""
+
+
+class CredentialsError(ConfigError):
+    """No credentials could be found, or they were refused."""
+
+
+class FixtureError(ConfigError):
+    """An emulator fixture file is malformed."""
+
+
+class ResultsFileError(ConfigError):
+    """A saved report.json is corrupt, of another schema, or missing."""
+
+
+class PolicyError(ConfigError):
+    """A policy or exemptions file is malformed. ``problems`` lists every problem found."""
+
+    def __init__(self, message: str, problems: list[str] | None = None, *, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.problems = list(problems or [])
+
+    def __str__(self) -> str:
+        if not self.problems:
+            return self.message
+        return self.message + "\n" + "\n".join(f"  - {p}" for p in self.problems)
+
+
+class ApiError(ScannerError):
+    """An Alibaba Cloud API call failed (after retries, where retries apply)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "",
+        status: int | None = None,
+        request_id: str = "",
+        action: str = "",
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.code = code
+        self.status = status
+        self.request_id = request_id
+        self.action = action
+
+    def __str__(self) -> str:
+        parts = [self.action + ":" if self.action else "", self.code, self.message]
+        text = " ".join(p for p in parts if p)
+        if self.status is not None:
+            text += f" (HTTP {self.status}"
+            text += f", RequestId {self.request_id})" if self.request_id else ")"
+        return text
+
+
+class AuthError(ApiError):
+    """The credentials were refused (unknown key, bad signature, expired token) or lack permission."""
+
+
+class Throttled(ApiError):
+    """Throttling outlived the retry budget."""
+
+
+class NotFound(ApiError):
+    """The entity (account, folder, resource directory) does not exist."""
+
+
+class ConnectionFailed(ApiError):
+    """The endpoint could not be reached."""
+
+
+class RemediationError(ScannerError):
+    """A remediation step cannot go on (bad phone number, journal problem, ...)."""

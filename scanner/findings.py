@@ -1,0 +1,284 @@
+"""Result values of a scan: one ``Result`` per member, plus evidence and summary.
+
+Pure values; this module imports nothing from the rest of the package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Status(str, Enum):
+    PASS = "PASS"
+    FAIL = "FAIL"
+    EXEMPT = "EXEMPT"
+    SKIPPED = "SKIPPED"
+    ERROR = "ERROR"
+
+
+STATUS_ORDER: tuple[Status, ...] = (
+    Status.FAIL,
+    Status.ERROR,
+    Status.EXEMPT,
+    Status.SKIPPED,
+    Status.PASS,
+)
+
+
+class Severity(str, Enum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+    def at_least(self, other: Severity) -> bool:
+        return self.rank >= other.rank
+
+
+_SEVERITY_RANK = {
+    Severity.INFO: 0,
+    Severity.LOW: 1,
+    Severity.MEDIUM: 2,
+    Severity.HIGH: 3,
+    Severity.CRITICAL: 4,
+}
+
+
+class Remediation(str, Enum):
+    API = "api"  # BindSecureMobilePhone can fix it (ResourceAccount)
+    MANUAL = "manual"  # the owner binds it in their own console (CloudAccount)
+    NONE = "none"  # nothing to do
+
+
+@dataclass(frozen=True)
+class ExemptionInfo:
+    """The exemption that matched a member (applied, or expired and no longer applied)."""
+
+    scope: str  # "account:<id>" or "folder:<id or path>"
+    reason: str
+    owner: str
+    ticket: str
+    expires: str  # ISO date YYYY-MM-DD
+    expired: bool
+    days_left: int  # negative when expired
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scope": self.scope,
+            "reason": self.reason,
+            "owner": self.owner,
+            "ticket": self.ticket,
+            "expires": self.expires,
+            "expired": self.expired,
+            "days_left": self.days_left,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ExemptionInfo:
+        return cls(
+            scope=str(data["scope"]),
+            reason=str(data["reason"]),
+            owner=str(data["owner"]),
+            ticket=str(data["ticket"]),
+            expires=str(data["expires"]),
+            expired=bool(data["expired"]),
+            days_left=int(data["days_left"]),
+        )
+
+
+@dataclass(frozen=True)
+class Result:
+    """The outcome for one member account."""
+
+    account_id: str
+    display_name: str
+    type: str  # ResourceAccount | CloudAccount
+    status: str  # member status, e.g. CreateSuccess
+    folder_path: str  # e.g. Root/Production/Apps
+    has_secure_mobile_phone: bool | None  # None: unknown (could not be read)
+    secure_mobile_phone_masked: str | None
+    result: Status
+    severity: Severity
+    reason: str
+    remediation: Remediation
+    exemption: ExemptionInfo | None = None
+    folder_id: str = ""
+    tags: tuple[tuple[str, str], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "account_id": self.account_id,
+            "display_name": self.display_name,
+            "type": self.type,
+            "status": self.status,
+            "folder_id": self.folder_id,
+            "folder_path": self.folder_path,
+            "tags": {k: v for k, v in self.tags},
+            "has_secure_mobile_phone": self.has_secure_mobile_phone,
+            "secure_mobile_phone_masked": self.secure_mobile_phone_masked,
+            "result": self.result.value,
+            "severity": self.severity.value,
+            "reason": self.reason,
+            "remediation": self.remediation.value,
+            "exemption": self.exemption.to_dict() if self.exemption else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Result:
+        exemption = data.get("exemption")
+        hsp = data.get("has_secure_mobile_phone")
+        tags = data.get("tags") or {}
+        return cls(
+            account_id=str(data["account_id"]),
+            display_name=str(data.get("display_name") or ""),
+            type=str(data.get("type") or ""),
+            status=str(data.get("status") or ""),
+            folder_path=str(data.get("folder_path") or ""),
+            has_secure_mobile_phone=None if hsp is None else bool(hsp),
+            secure_mobile_phone_masked=data.get("secure_mobile_phone_masked"),
+            result=Status(data["result"]),
+            severity=Severity(data["severity"]),
+            reason=str(data.get("reason") or ""),
+            remediation=Remediation(data.get("remediation") or "none"),
+            exemption=ExemptionInfo.from_dict(exemption) if exemption else None,
+            folder_id=str(data.get("folder_id") or ""),
+            tags=tuple(sorted((str(k), str(v)) for k, v in dict(tags).items())),
+        )
+
+
+@dataclass(frozen=True)
+class Caller:
+    arn: str
+    account_id: str
+    identity_type: str  # RAMUser | AssumedRoleUser | Account
+
+
+@dataclass(frozen=True)
+class Coverage:
+    members: int  # members listed
+    evaluated: int  # members with a PASS/FAIL/EXEMPT/SKIPPED result
+    errors: int  # members with an ERROR result
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Who ran the scan, when, against what, with which policy."""
+
+    scan_id: str
+    started_at: str  # RFC 3339 UTC
+    finished_at: str
+    tool_version: str
+    site: str
+    caller: Caller
+    resource_directory_id: str
+    master_account_id: str
+    policy_id: str
+    policy_digest: str  # sha256:<hex> of the policy (and exemptions) files
+    api_calls: Mapping[str, int] = field(default_factory=dict)
+    exemptions_digest: str | None = None
+
+
+def summarize(results: Iterable[Result]) -> dict[str, int]:
+    counts = {s.value: 0 for s in Status}
+    for r in results:
+        counts[r.result.value] += 1
+    return counts
+
+
+def coverage_of(results: Iterable[Result]) -> Coverage:
+    items = list(results)
+    errors = sum(1 for r in items if r.result is Status.ERROR)
+    return Coverage(members=len(items), evaluated=len(items) - errors, errors=errors)
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    evidence: Evidence
+    results: tuple[Result, ...]
+
+    @property
+    def summary(self) -> dict[str, int]:
+        return summarize(self.results)
+
+    @property
+    def coverage(self) -> Coverage:
+        return coverage_of(self.results)
+
+    def failing(self) -> list[Result]:
+        return [r for r in self.results if r.result is Status.FAIL]
+
+    def to_dict(self) -> dict[str, Any]:
+        ev = self.evidence
+        cov = self.coverage
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "scan": {
+                "id": ev.scan_id,
+                "started_at": ev.started_at,
+                "finished_at": ev.finished_at,
+                "tool_version": ev.tool_version,
+                "site": ev.site,
+                "caller": {
+                    "arn": ev.caller.arn,
+                    "account_id": ev.caller.account_id,
+                    "identity_type": ev.caller.identity_type,
+                },
+                "resource_directory": {
+                    "id": ev.resource_directory_id,
+                    "master_account_id": ev.master_account_id,
+                },
+                "policy": {
+                    "id": ev.policy_id,
+                    "digest": ev.policy_digest,
+                    "exemptions_digest": ev.exemptions_digest,
+                },
+                "api_calls": dict(sorted(ev.api_calls.items())),
+                "coverage": {
+                    "members": cov.members,
+                    "evaluated": cov.evaluated,
+                    "errors": cov.errors,
+                },
+            },
+            "accounts": [r.to_dict() for r in self.results],
+            "summary": self.summary,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ScanResult:
+        scan = data["scan"]
+        caller = scan["caller"]
+        rd = scan["resource_directory"]
+        policy = scan["policy"]
+        evidence = Evidence(
+            scan_id=str(scan["id"]),
+            started_at=str(scan["started_at"]),
+            finished_at=str(scan["finished_at"]),
+            tool_version=str(scan["tool_version"]),
+            site=str(scan["site"]),
+            caller=Caller(
+                arn=str(caller["arn"]),
+                account_id=str(caller["account_id"]),
+                identity_type=str(caller["identity_type"]),
+            ),
+            resource_directory_id=str(rd["id"]),
+            master_account_id=str(rd["master_account_id"]),
+            policy_id=str(policy["id"]),
+            policy_digest=str(policy["digest"]),
+            api_calls={str(k): int(v) for k, v in dict(scan.get("api_calls") or {}).items()},
+            exemptions_digest=policy.get("exemptions_digest"),
+        )
+        return cls(
+            evidence=evidence,
+            results=tuple(Result.from_dict(a) for a in data["accounts"]),
+        )
+
+
+SCHEMA_VERSION = 1

@@ -1,0 +1,100 @@
+"""Phone numbers: parse, validate against the site rule, and mask.
+
+A full number is never logged, printed or stored: everything outside this module handles the
+masked form only (``86-139****1234``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import RemediationError
+
+_PHONE_RE = re.compile(r"^(\d{1,4})-(\d{4,20})$")
+SITES = ("cn", "intl")
+
+
+@dataclass(frozen=True)
+class PhoneNumber:
+    country_code: str
+    number: str
+
+    @property
+    def wire(self) -> str:
+        """The form the API takes: ``<country code>-<number>``."""
+        return f"{self.country_code}-{self.number}"
+
+    @property
+    def masked(self) -> str:
+        return mask_phone(self.wire)
+
+    def __repr__(self) -> str:  # never leak the full number through a repr
+        return f"PhoneNumber({self.masked})"
+
+    __str__ = __repr__
+
+
+def mask_phone(value: str | None) -> str | None:
+    """Mask a phone number for display: keep the country code, 3 leading and 4 trailing digits.
+
+    Values that are already masked (contain ``*``) are kept as they are, unless they still show
+    more than 7 digits, in which case they are masked again. Short numbers keep fewer digits.
+    """
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text:
+        return text
+    cc, sep, rest = text.rpartition("-")
+    if not sep:
+        cc, rest = "", text
+    digits = sum(ch.isdigit() for ch in rest)
+    if "*" in rest and digits <= 7:
+        return text
+    plain = "".join(ch for ch in rest if ch.isdigit())
+    if len(plain) >= 9:
+        body = plain[:3] + "****" + plain[-4:]
+    elif len(plain) >= 5:
+        body = plain[:1] + "****" + plain[-2:]
+    else:
+        body = "****"
+    return f"{cc}-{body}" if cc else body
+
+
+def parse_phone(value: str) -> PhoneNumber:
+    """Parse ``<country code>-<number>``; raise RemediationError naming the rule that failed."""
+    text = (value or "").strip().replace(" ", "")
+    if text.startswith("+"):
+        text = text[1:]
+    m = _PHONE_RE.match(text)
+    if not m:
+        raise RemediationError(
+            f"phone number {mask_phone(text) or '(empty)'!s} is not in the form "
+            "<country code>-<number>",
+            hint="write it as e.g. 86-13900001234 (1-4 digit country code, a dash, 4-20 digits)",
+        )
+    return PhoneNumber(country_code=m.group(1), number=m.group(2))
+
+
+def check_site_rule(phone: PhoneNumber, site: str) -> None:
+    """The China site binds only 86- numbers; the international site refuses them."""
+    if site == "cn" and phone.country_code != "86":
+        raise RemediationError(
+            f"phone number {phone.masked} breaks the China-site rule: only Chinese mainland "
+            "numbers (86-...) can be bound on the China site",
+            hint="give an 86- number, or run with --site intl if the directory is on the "
+            "international site",
+        )
+    if site == "intl" and phone.country_code == "86":
+        raise RemediationError(
+            f"phone number {phone.masked} breaks the international-site rule: Chinese mainland "
+            "numbers (86-...) cannot be bound on the international site",
+            hint="give a non-86 number, or run with --site cn if the directory is on the China site",
+        )
+
+
+def validate_phone(value: str, site: str) -> PhoneNumber:
+    phone = parse_phone(value)
+    check_site_rule(phone, site)
+    return phone

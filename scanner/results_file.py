@@ -1,0 +1,69 @@
+"""Read and write report.json (schema_version 1), refusing corrupt or foreign files clearly."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .errors import ResultsFileError
+from .findings import SCHEMA_VERSION, ScanResult
+
+
+def dumps(scan: ScanResult) -> str:
+    return json.dumps(scan.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file, so a crash leaves no half file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_results(path: str | Path) -> tuple[ScanResult, bytes]:
+    """Load a saved report.json. Returns the scan and the raw bytes (for a SHA-256 footer)."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise ResultsFileError(
+            f"results file {p} does not exist",
+            hint="give the report.json written by `rdscan scan` (default: rdscan-report/report.json)",
+        ) from None
+    except OSError as exc:
+        raise ResultsFileError(f"cannot read results file {p}: {exc.strerror}") from None
+    try:
+        data: Any = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ResultsFileError(
+            f"results file {p} is not valid JSON ({exc})",
+            hint="the file is corrupt or truncated; re-run `rdscan scan` to produce a new one",
+        ) from None
+    if not isinstance(data, dict) or "schema_version" not in data:
+        raise ResultsFileError(
+            f"results file {p} is not an rdscan report.json (no schema_version)",
+            hint="give the report.json written by `rdscan scan`",
+        )
+    if data["schema_version"] != SCHEMA_VERSION:
+        raise ResultsFileError(
+            f"results file {p} has schema_version {data['schema_version']!r}; "
+            f"this rdscan reads schema_version {SCHEMA_VERSION}",
+            hint="re-render it with the rdscan version that wrote it, or re-run the scan",
+        )
+    try:
+        scan = ScanResult.from_dict(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ResultsFileError(
+            f"results file {p} is incomplete or corrupt: bad or missing field {exc}",
+            hint="re-run `rdscan scan` to produce a new one",
+        ) from None
+    return scan, raw

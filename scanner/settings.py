@@ -1,0 +1,76 @@
+"""Frozen connection settings: site, endpoints, credentials source, rate. No network here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import ConfigError
+
+SITES = ("cn", "intl")
+
+# ResourceManager is a central endpoint; ResourceDirectoryMaster must be set explicitly per site
+# (the Python SDK's default host is not the documented one); STS is regional.
+_ENDPOINTS = {
+    "cn": {
+        "resourcemanager": "resourcemanager.aliyuncs.com",
+        "resourcedirectory": "resourcedirectory.aliyuncs.com",
+        "sts": "sts.cn-hangzhou.aliyuncs.com",
+    },
+    "intl": {
+        "resourcemanager": "resourcemanager.aliyuncs.com",
+        "resourcedirectory": "resourcedirectory-intl.aliyuncs.com",
+        "sts": "sts.ap-southeast-1.aliyuncs.com",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    resourcemanager: str
+    resourcedirectory: str
+    sts: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    site: str = "cn"
+    endpoint: str | None = None  # HOST:PORT overriding all three services (emulator, proxy)
+    protocol: str = "https"
+    profile: str | None = None  # aliyun CLI / credentials.ini profile name
+    role_arn: str | None = None  # assume this role on top of the base credentials
+    access_key_id: str | None = None  # explicit static credentials (tests, demo)
+    access_key_secret: str | None = None
+    security_token: str | None = None
+    rate: float = 20.0  # client-side requests per second, per action
+    concurrency: int = 8
+    max_attempts: int = 6  # per call, first attempt included
+    retry_budget_s: float = 60.0  # total time one call may spend retrying
+    connect_timeout_ms: int = 5000
+    read_timeout_ms: int = 10000
+
+    def __post_init__(self) -> None:
+        if self.site not in SITES:
+            raise ConfigError(
+                f"unknown site {self.site!r}",
+                hint="use --site cn (China site) or --site intl (international site)",
+            )
+        if self.protocol not in ("https", "http"):
+            raise ConfigError(
+                f"unknown protocol {self.protocol!r}", hint="use --protocol https or http"
+            )
+        if self.endpoint is not None and ("://" in self.endpoint or not self.endpoint.strip()):
+            raise ConfigError(
+                f"endpoint {self.endpoint!r} must be HOST or HOST:PORT without a scheme",
+                hint="e.g. --endpoint 127.0.0.1:8080 --protocol http",
+            )
+        if self.rate <= 0:
+            raise ConfigError(f"--rate must be positive, got {self.rate}")
+        if self.concurrency < 1:
+            raise ConfigError(f"--concurrency must be at least 1, got {self.concurrency}")
+
+    @property
+    def endpoints(self) -> Endpoints:
+        if self.endpoint:
+            return Endpoints(self.endpoint, self.endpoint, self.endpoint)
+        e = _ENDPOINTS[self.site]
+        return Endpoints(e["resourcemanager"], e["resourcedirectory"], e["sts"])
