@@ -282,3 +282,16 @@ class ScanResult:
 
 
 SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class RemediationOutcome:
+    """What the remediation journal says happened to one member (for the reports)."""
+
+    account_id: str
+    phone_masked: str
+    outcome: str  # verified | already_bound | failed | declined | skipped
+    at: str  # RFC 3339 UTC of the last step for this member
+    operator_arn: str
+    request_id: str = ""
+    detail: str = ""
