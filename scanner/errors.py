@@ -80,7 +80,7 @@ class ApiError(ScannerError):
 
 
 class AuthError(ApiError):
-    """The credentials were refused (unknown key, bad signature, expired token) or lack permission."""
+    """Credentials refused (unknown key, bad signature, expired token) or lacking permission."""
 
 
 class Throttled(ApiError):

@@ -90,7 +90,8 @@ def check_site_rule(phone: PhoneNumber, site: str) -> None:
         raise RemediationError(
             f"phone number {phone.masked} breaks the international-site rule: Chinese mainland "
             "numbers (86-...) cannot be bound on the international site",
-            hint="give a non-86 number, or run with --site cn if the directory is on the China site",
+            hint="give a non-86 number, or run with --site cn if the directory is on the "
+            "China site",
         )
 
 

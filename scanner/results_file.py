@@ -37,7 +37,8 @@ def load_results(path: str | Path) -> tuple[ScanResult, bytes]:
     except FileNotFoundError:
         raise ResultsFileError(
             f"results file {p} does not exist",
-            hint="give the report.json written by `rdscan scan` (default: rdscan-report/report.json)",
+            hint="give the report.json written by `rdscan scan` "
+            "(default: rdscan-report/report.json)",
         ) from None
     except OSError as exc:
         raise ResultsFileError(f"cannot read results file {p}: {exc.strerror}") from None
