@@ -27,7 +27,7 @@ class PhoneNumber:
 
     @property
     def masked(self) -> str:
-        return mask_phone(self.wire)
+        return mask_phone(self.wire) or ""
 
     def __repr__(self) -> str:  # never leak the full number through a repr
         return f"PhoneNumber({self.masked})"
