@@ -42,9 +42,13 @@ class Settings:
     access_key_secret: str | None = None
     security_token: str | None = None
     rate: float = 20.0  # client-side requests per second, per action
-    concurrency: int = 8
+    # parallel GetAccount calls: enough to keep `rate` busy at ~100-500 ms round trips
+    # (rate x latency = 20/s x 0.3 s = 6 in flight), with headroom for retries that back off
+    concurrency: int = 12
     max_attempts: int = 6  # per call, first attempt included
     retry_budget_s: float = 60.0  # total time one call may spend retrying
+    retry_base_s: float = 0.2  # first backoff ceiling; doubles per attempt (full jitter)
+    retry_cap_s: float = 10.0  # largest backoff ceiling
     connect_timeout_ms: int = 5000
     read_timeout_ms: int = 10000
 
@@ -65,6 +69,10 @@ class Settings:
             )
         if self.rate <= 0:
             raise ConfigError(f"--rate must be positive, got {self.rate}")
+        if self.max_attempts < 1:
+            raise ConfigError(f"max_attempts must be at least 1, got {self.max_attempts}")
+        if self.retry_budget_s < 0 or self.retry_base_s < 0 or self.retry_cap_s < 0:
+            raise ConfigError("retry budget, base and cap must not be negative")
         if self.concurrency < 1:
             raise ConfigError(f"--concurrency must be at least 1, got {self.concurrency}")
 

@@ -1,0 +1,561 @@
+"""The one module that talks to the Alibaba Cloud SDKs.
+
+``RdClient`` builds the ResourceManager 2020-03-31, ResourceDirectoryMaster 2022-04-19 and STS
+clients lazily, paces every call through a per-action token bucket, retries throttling, 5xx and
+connection errors with full-jitter backoff (the SDK itself never retries), and maps every SDK
+exception to a ``scanner.errors`` error that keeps the code, HTTP status, raw message, RequestId
+and action, with a hint that names the fix.
+
+Thread safety: the SDK clients keep no per-call state, but their HTTP session and credential
+objects are shared process-wide, so each thread gets its own set of SDK clients (cheap) while the
+credential provider (which may refresh an STS token) is shared and refreshes under its own lock.
+"""
+
+from __future__ import annotations
+
+import configparser
+import contextlib
+import json
+import os
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import requests
+from alibabacloud_credentials.client import Client as CredentialClient
+from alibabacloud_credentials.exceptions import CredentialException
+from alibabacloud_credentials.provider import (
+    CLIProfileCredentialsProvider,
+    DefaultCredentialsProvider,
+    ProfileCredentialsProvider,
+    RamRoleArnCredentialsProvider,
+    StaticAKCredentialsProvider,
+    StaticSTSCredentialsProvider,
+)
+from alibabacloud_resourcedirectorymaster20220419 import models as rdm_models
+from alibabacloud_resourcedirectorymaster20220419.client import Client as RdmClient
+from alibabacloud_resourcemanager20200331 import models as rm_models
+from alibabacloud_resourcemanager20200331.client import Client as RmClient
+from alibabacloud_sts20150401.client import Client as StsClient
+from alibabacloud_tea_openapi.models import Config
+from darabonba.exceptions import ResponseException, RetryError
+from darabonba.runtime import RuntimeOptions
+from Tea.exceptions import TeaException, UnretryableException
+
+from .errors import (
+    ApiError,
+    AuthError,
+    ConnectionFailed,
+    CredentialsError,
+    NotFound,
+    Throttled,
+)
+from .findings import Caller
+from .model import Directory
+from .phones import mask_phone
+from .ratelimit import Backoff, BackoffPolicy, RateLimiter
+from .settings import Settings
+
+T = TypeVar("T")
+
+CREDENTIALS_HINT = (
+    "set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or pass --profile NAME "
+    "(a profile of ~/.aliyun/config.json or ~/.alibabacloud/credentials.ini)"
+)
+PERMISSION_HINT = (
+    "attach the policy printed by `rdscan print-policy audit` to the caller (RAM user or role "
+    "of the management account)"
+)
+MANAGEMENT_HINT = (
+    "run with credentials of the management account of the resource directory (a RAM user or "
+    "role of the account that enabled it)"
+)
+
+_PAGE_SIZE_MAX = 100
+
+
+@dataclass(frozen=True)
+class AccountPhone:
+    """What GetAccount 2022-04-19 says about a member's secure mobile phone.
+
+    ``has_secure_mobile_phone`` is None when the response lacks the flag. The number is masked
+    again here: a full number never leaves this module.
+    """
+
+    has_secure_mobile_phone: bool | None
+    secure_mobile_phone_masked: str | None
+
+
+@dataclass(frozen=True)
+class SendCodeResult:
+    expiration: str
+    request_id: str
+
+
+@dataclass(frozen=True)
+class _Failure:
+    error: ApiError | CredentialsError
+    retryable: bool
+    throttled: bool = False
+    retry_after_ms: int | None = None
+
+
+class RdClient:
+    """Rate-limited, retrying access to the Resource Directory APIs. Thread-safe."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.settings = settings
+        self._sleep = sleep
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._rng_lock = threading.Lock()
+        self._limiter = RateLimiter(settings.rate, clock=clock, sleep=sleep)
+        self._policy = BackoffPolicy(
+            max_attempts=settings.max_attempts,
+            budget_s=settings.retry_budget_s,
+            base_s=settings.retry_base_s,
+            cap_s=settings.retry_cap_s,
+        )
+        self._local = threading.local()
+        self._cred_lock = threading.Lock()
+        self._credential: CredentialClient | None = None
+        self._counts: dict[str, int] = {}
+        self._throttled = 0
+        self._count_lock = threading.Lock()
+
+    # ---------------------------------------------------------------- public API
+
+    def caller_identity(self) -> Caller:
+        body = self._call(
+            "GetCallerIdentity",
+            lambda: self._sts().get_caller_identity_with_options(self._runtime()),
+        )
+        return Caller(
+            arn=str(body.get("Arn") or ""),
+            account_id=str(body.get("AccountId") or ""),
+            identity_type=str(body.get("IdentityType") or ""),
+        )
+
+    def get_resource_directory(self) -> Directory:
+        body = self._call(
+            "GetResourceDirectory",
+            lambda: self._rm().get_resource_directory_with_options(self._runtime()),
+        )
+        rd = body.get("ResourceDirectory") or {}
+        if not rd.get("ResourceDirectoryId") or not rd.get("RootFolderId"):
+            raise ApiError(
+                "GetResourceDirectory returned no resource directory id or root folder id",
+                action="GetResourceDirectory",
+                request_id=str(body.get("RequestId") or ""),
+            )
+        return Directory(
+            id=str(rd["ResourceDirectoryId"]),
+            root_folder_id=str(rd["RootFolderId"]),
+            master_account_id=str(rd.get("MasterAccountId") or ""),
+            master_account_name=str(rd.get("MasterAccountName") or ""),
+        )
+
+    def list_accounts_page(
+        self, page_number: int, page_size: int = _PAGE_SIZE_MAX
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page of ListAccounts 2020-03-31 (tags included): raw account dicts and TotalCount."""
+        request = rm_models.ListAccountsRequest(
+            page_number=page_number, page_size=page_size, include_tags=True
+        )
+        body = self._call(
+            "ListAccounts",
+            lambda: self._rm().list_accounts_with_options(request, self._runtime()),
+        )
+        accounts = (body.get("Accounts") or {}).get("Account") or []
+        return [dict(a) for a in accounts], int(body.get("TotalCount") or 0)
+
+    def list_folders_for_parent(self, parent_id: str) -> list[dict[str, Any]]:
+        """Every direct child folder of ``parent_id`` (all pages)."""
+        folders: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        page = 1
+        while True:
+            request = rm_models.ListFoldersForParentRequest(
+                parent_folder_id=parent_id, page_number=page, page_size=_PAGE_SIZE_MAX
+            )
+            body = self._list_folders_page(request)
+            batch = (body.get("Folders") or {}).get("Folder") or []
+            for f in batch:
+                fid = str(f.get("FolderId") or "")
+                if fid and fid not in seen:
+                    seen.add(fid)
+                    folders.append(dict(f))
+            total = int(body.get("TotalCount") or 0)
+            if not batch or len(folders) >= total or page * _PAGE_SIZE_MAX >= total:
+                return folders
+            page += 1
+
+    def _list_folders_page(self, request: rm_models.ListFoldersForParentRequest) -> dict[str, Any]:
+        return self._call(
+            "ListFoldersForParent",
+            lambda: self._rm().list_folders_for_parent_with_options(request, self._runtime()),
+        )
+
+    def get_folder(self, folder_id: str) -> dict[str, Any]:
+        request = rm_models.GetFolderRequest(folder_id=folder_id)
+        body = self._call(
+            "GetFolder", lambda: self._rm().get_folder_with_options(request, self._runtime())
+        )
+        return dict(body.get("Folder") or {})
+
+    def get_account_phone(self, account_id: str) -> AccountPhone:
+        """GetAccount 2022-04-19: the secure-phone flag and the (masked) number."""
+        request = rdm_models.GetAccountRequest(account_id=account_id)
+        body = self._call(
+            "GetAccount", lambda: self._rdm().get_account_with_options(request, self._runtime())
+        )
+        account = body.get("Account") or {}
+        flag = account.get("HasSecureMobilePhone")
+        phone = account.get("SecureMobilePhone")
+        return AccountPhone(
+            has_secure_mobile_phone=flag if isinstance(flag, bool) else None,
+            secure_mobile_phone_masked=mask_phone(str(phone)) if phone else None,
+        )
+
+    def send_verification_code(self, account_id: str, phone_wire: str) -> SendCodeResult:
+        """SendVerificationCodeForBindSecureMobilePhone (2022-04-19)."""
+        request = rdm_models.SendVerificationCodeForBindSecureMobilePhoneRequest(
+            account_id=account_id, secure_mobile_phone=phone_wire
+        )
+        body = self._call(
+            "SendVerificationCodeForBindSecureMobilePhone",
+            lambda: self._rdm().send_verification_code_for_bind_secure_mobile_phone_with_options(
+                request, self._runtime()
+            ),
+        )
+        return SendCodeResult(
+            expiration=str(body.get("ExpirationDate") or ""),
+            request_id=str(body.get("RequestId") or ""),
+        )
+
+    def bind_secure_mobile_phone(self, account_id: str, phone_wire: str, code: str) -> str:
+        """BindSecureMobilePhone (2022-04-19); returns the RequestId."""
+        request = rdm_models.BindSecureMobilePhoneRequest(
+            account_id=account_id, secure_mobile_phone=phone_wire, verification_code=code
+        )
+        body = self._call(
+            "BindSecureMobilePhone",
+            lambda: self._rdm().bind_secure_mobile_phone_with_options(request, self._runtime()),
+        )
+        return str(body.get("RequestId") or "")
+
+    def api_calls(self) -> dict[str, int]:
+        """Requests sent per action (every attempt, retries included)."""
+        with self._count_lock:
+            return dict(self._counts)
+
+    def throttled_count(self) -> int:
+        """Responses that were throttling errors (each one, retried or not)."""
+        with self._count_lock:
+            return self._throttled
+
+    # ---------------------------------------------------------------- the call loop
+
+    def _call(self, action: str, send: Callable[[], Any]) -> dict[str, Any]:
+        """Send one API call through the rate limiter, retrying what is worth retrying."""
+        with self._rng_lock:
+            seed = self._rng.random()
+        backoff = Backoff(self._policy, clock=self._clock, rng=random.Random(seed))
+        while True:
+            self._limiter.acquire(action)
+            with self._count_lock:
+                self._counts[action] = self._counts.get(action, 0) + 1
+            try:
+                response = send()
+            except (
+                TeaException,
+                CredentialException,
+                RetryError,
+                requests.RequestException,
+            ) as exc:
+                failure = _classify(exc, action)
+            else:
+                body = response.body.to_map() if response.body is not None else {}
+                return body if isinstance(body, dict) else {}
+            if failure.throttled:
+                with self._count_lock:
+                    self._throttled += 1
+            if not failure.retryable:
+                raise failure.error from None
+            delay = backoff.next_delay(failure.retry_after_ms)
+            if delay is None:
+                err = failure.error
+                err.message = f"{err.message} ({backoff.gave_up_reason})"
+                raise err from None
+            self._sleep(delay)
+
+    # ---------------------------------------------------------------- SDK clients
+
+    def _runtime(self) -> RuntimeOptions:
+        return RuntimeOptions(
+            connect_timeout=self.settings.connect_timeout_ms,
+            read_timeout=self.settings.read_timeout_ms,
+        )
+
+    def _config(self, endpoint: str) -> Config:
+        s = self.settings
+        return Config(
+            credential=self._credentials(),
+            endpoint=endpoint,
+            protocol=s.protocol,
+            region_id="cn-hangzhou" if s.site == "cn" else "ap-southeast-1",
+            connect_timeout=s.connect_timeout_ms,
+            read_timeout=s.read_timeout_ms,
+            no_proxy="127.0.0.1,localhost",
+            max_idle_conns=max(40, s.concurrency * 2),
+            user_agent=f"rdscan/{_tool_version()}",
+        )
+
+    def _clients(self) -> dict[str, Any]:
+        clients: dict[str, Any] | None = getattr(self._local, "clients", None)
+        if clients is None:
+            clients = {}
+            self._local.clients = clients
+        return clients
+
+    def _rm(self) -> RmClient:
+        c = self._clients()
+        if "rm" not in c:
+            c["rm"] = RmClient(self._config(self.settings.endpoints.resourcemanager))
+        return c["rm"]
+
+    def _rdm(self) -> RdmClient:
+        c = self._clients()
+        if "rdm" not in c:
+            c["rdm"] = RdmClient(self._config(self.settings.endpoints.resourcedirectory))
+        return c["rdm"]
+
+    def _sts(self) -> StsClient:
+        c = self._clients()
+        if "sts" not in c:
+            c["sts"] = StsClient(self._config(self.settings.endpoints.sts))
+        return c["sts"]
+
+    def _credentials(self) -> CredentialClient:
+        with self._cred_lock:
+            if self._credential is None:
+                self._credential = CredentialClient(provider=_credentials_provider(self.settings))
+            return self._credential
+
+
+# -------------------------------------------------------------------- credentials
+
+
+def _credentials_provider(settings: Settings) -> Any:
+    """Explicit AccessKey in settings, else --profile, else the default chain; then --role-arn."""
+    key_id, secret = settings.access_key_id, settings.access_key_secret
+    base: Any
+    if key_id or secret:
+        if not (key_id and secret):
+            raise CredentialsError(
+                "an AccessKey ID was given without its secret, or a secret without its ID",
+                hint=CREDENTIALS_HINT,
+            )
+        if settings.security_token:
+            base = StaticSTSCredentialsProvider(
+                access_key_id=key_id,
+                access_key_secret=secret,
+                security_token=settings.security_token,
+            )
+        else:
+            base = StaticAKCredentialsProvider(access_key_id=key_id, access_key_secret=secret)
+    elif settings.profile:
+        base = _profile_provider(settings.profile)
+    else:
+        base = DefaultCredentialsProvider()
+    if settings.role_arn:
+        try:
+            return RamRoleArnCredentialsProvider(
+                credentials_provider=base,
+                role_arn=settings.role_arn,
+                role_session_name="rdscan",
+                sts_endpoint=settings.endpoints.sts,
+            )
+        except ValueError as exc:
+            raise CredentialsError(
+                f"cannot assume role: {exc}",
+                hint="pass --role-arn acs:ram::<account id>:role/<role name>",
+            ) from None
+    return base
+
+
+def _profile_provider(profile: str) -> Any:
+    cli_file = Path.home() / ".aliyun" / "config.json"
+    ini_file = Path(
+        os.environ.get("ALIBABA_CLOUD_CREDENTIALS_FILE")
+        or Path.home() / ".alibabacloud" / "credentials.ini"
+    )
+    if cli_file.is_file():
+        try:
+            names = {p.get("name") for p in json.loads(cli_file.read_text()).get("profiles", [])}
+        except (OSError, ValueError, AttributeError):
+            names = set()
+        if profile in names:
+            return CLIProfileCredentialsProvider(profile_name=profile)
+    if ini_file.is_file():
+        parser = configparser.ConfigParser()
+        with contextlib.suppress(configparser.Error):
+            parser.read(ini_file)
+        if parser.has_section(profile):
+            return ProfileCredentialsProvider(profile_file=str(ini_file), profile_name=profile)
+    raise CredentialsError(
+        f"credentials profile {profile!r} was not found in {cli_file} or {ini_file}",
+        hint="create it with `aliyun configure --profile NAME`, or pass an existing --profile",
+    )
+
+
+def _tool_version() -> str:
+    from . import __version__
+
+    return str(__version__)
+
+
+# -------------------------------------------------------------------- error mapping
+
+_AUTH_HINTS: tuple[tuple[str, str], ...] = (
+    (
+        "InvalidAccessKeyId.Inactive",
+        "the AccessKey is disabled: enable it in the RAM console or use another key",
+    ),
+    (
+        "InvalidAccessKeyId",
+        "the AccessKey ID is unknown: check ALIBABA_CLOUD_ACCESS_KEY_ID or the --profile in use",
+    ),
+    (
+        "SignatureDoesNotMatch",
+        "the AccessKey secret does not match the AccessKey ID: check "
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET or the --profile in use",
+    ),
+    ("IncompleteSignature", "the request signature is malformed: check the credentials"),
+    ("InvalidSecurityToken", "the STS token is expired or malformed: get a fresh one"),
+    ("MissingSecurityToken", "STS credentials need their security token"),
+    ("InvalidTimeStamp", "the local clock is off by more than 15 minutes: sync it (NTP)"),
+    ("NoPermission", PERMISSION_HINT),
+    ("Forbidden", PERMISSION_HINT),
+    ("InvalidCredentials", CREDENTIALS_HINT),
+)
+
+
+def _auth_hint(code: str) -> str | None:
+    for prefix, hint in _AUTH_HINTS:
+        if code == prefix or code.startswith(prefix + "."):
+            return hint
+    return None
+
+
+def _inner(exc: BaseException) -> BaseException:
+    """The exception an UnretryableException wraps (credentials, connection, parse errors)."""
+    seen = 0
+    while isinstance(exc, UnretryableException) and seen < 5:
+        inner = getattr(exc, "inner_exception", None)
+        if inner is None or inner is exc:
+            break
+        exc = inner
+        seen += 1
+    return exc
+
+
+def _classify(exc: BaseException, action: str) -> _Failure:
+    exc = _inner(exc)
+    if isinstance(exc, CredentialException):
+        return _Failure(
+            CredentialsError(f"no usable credentials: {exc}", hint=CREDENTIALS_HINT),
+            retryable=False,
+        )
+    if isinstance(exc, ResponseException):
+        return _classify_response(exc, action)
+    text = str(getattr(exc, "message", None) or exc)
+    if isinstance(exc, RetryError | requests.RequestException | OSError):
+        if "SSL" in text or "WRONG_VERSION_NUMBER" in text:
+            return _Failure(
+                ConnectionFailed(
+                    f"TLS handshake with the endpoint failed: {_short(text)}",
+                    action=action,
+                    hint="the endpoint may speak plain HTTP: add --protocol http "
+                    "(the emulator), or check the proxy in between",
+                ),
+                retryable=False,
+            )
+        return _Failure(
+            ConnectionFailed(
+                f"cannot reach the endpoint: {_short(text)}",
+                action=action,
+                hint="check --endpoint/--protocol, the network and any proxy "
+                "(HTTPS_PROXY/HTTP_PROXY)",
+            ),
+            retryable=True,
+        )
+    if isinstance(exc, TeaException):
+        code = str(getattr(exc, "code", "") or "")
+        if code == "InvalidCredentials":
+            return _Failure(
+                CredentialsError("no credentials were configured", hint=CREDENTIALS_HINT),
+                retryable=False,
+            )
+        # e.g. a non-JSON error page from a proxy: transient more often than not
+        return _Failure(
+            ApiError(f"unreadable response: {_short(text)}", code=code, action=action),
+            retryable=True,
+        )
+    raise exc  # not an SDK failure: a bug, let it surface
+
+
+def _classify_response(exc: ResponseException, action: str) -> _Failure:
+    code = str(exc.code or "")
+    status = exc.status_code if isinstance(exc.status_code, int) else None
+    data = exc.data if isinstance(exc.data, dict) else {}
+    message = str(data.get("Message") or data.get("message") or exc.message or code)
+    request_id = str(getattr(exc, "request_id", None) or data.get("RequestId") or "")
+    retry_after = exc.retry_after if isinstance(exc.retry_after, int) else None
+    kw: dict[str, Any] = {"code": code, "status": status, "request_id": request_id}
+
+    if code == "InvalidCredentials" and status is None:
+        return _Failure(
+            CredentialsError("no credentials were configured", hint=CREDENTIALS_HINT),
+            retryable=False,
+        )
+    if code.startswith("Throttling") or code == "Rejected.Throttling" or retry_after:
+        return _Failure(
+            Throttled(
+                message,
+                action=action,
+                hint="lower --rate or --concurrency, or raise the API quota in Quota Center",
+                **kw,
+            ),
+            retryable=True,
+            throttled=True,
+            retry_after_ms=retry_after,
+        )
+    if (status is not None and status >= 500) or code == "ServiceUnavailable":
+        return _Failure(ApiError(message, action=action, **kw), retryable=True)
+    auth_hint = _auth_hint(code)
+    if auth_hint is not None:
+        return _Failure(AuthError(message, action=action, hint=auth_hint, **kw), retryable=False)
+    if code in ("EntityNotExists.ResourceDirectory", "ResourceDirectoryNotInUse"):
+        return _Failure(
+            NotFound(message, action=action, hint=MANAGEMENT_HINT, **kw), retryable=False
+        )
+    if code.startswith("EntityNotExists"):
+        return _Failure(NotFound(message, action=action, **kw), retryable=False)
+    return _Failure(ApiError(message, action=action, **kw), retryable=False)
+
+
+def _short(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
