@@ -1,0 +1,85 @@
+"""Where the phone number for a member comes from: a CSV file, a member tag, or (in the CLI) a
+prompt. Numbers are kept in memory only and validated by ``scanner.phones`` before any call.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ConfigError
+from .findings import Result
+from .phones import mask_phone
+
+
+@dataclass(frozen=True)
+class PhoneSources:
+    """Numbers from ``--phones FILE.csv`` and the name of the ``--phone-tag``."""
+
+    by_account: Mapping[str, str] = field(default_factory=dict)
+    tag: str | None = None
+
+    def lookup(self, result: Result) -> tuple[str | None, str]:
+        """The raw number for a member and where it came from ("csv", "tag <name>"), or None."""
+        if result.account_id in self.by_account:
+            return self.by_account[result.account_id], "csv"
+        if self.tag:
+            for key, value in result.tags:
+                if key == self.tag and value.strip():
+                    return value.strip(), f"tag {self.tag}"
+        return None, ""
+
+    def __repr__(self) -> str:  # never show the numbers
+        return f"PhoneSources({len(self.by_account)} numbers, tag={self.tag!r})"
+
+
+def parse_phones_csv(text: str, *, source: str = "phones file") -> dict[str, str]:
+    """Parse ``account_id,phone`` lines with that header; raise ConfigError naming the line."""
+    reader = csv.reader(io.StringIO(text))
+    rows = [(n, row) for n, row in enumerate(reader, start=1) if any(c.strip() for c in row)]
+    if not rows:
+        raise ConfigError(
+            f"{source} is empty",
+            hint="write a header line `account_id,phone` and one line per member",
+        )
+    header = [c.strip().lower() for c in rows[0][1]]
+    if "account_id" not in header or "phone" not in header:
+        raise ConfigError(
+            f"{source} line {rows[0][0]}: the header must name the columns account_id and phone",
+            hint="start the file with the line `account_id,phone`",
+        )
+    id_col, phone_col = header.index("account_id"), header.index("phone")
+    numbers: dict[str, str] = {}
+    for number, row in rows[1:]:
+        if len(row) <= max(id_col, phone_col):
+            raise ConfigError(
+                f"{source} line {number}: expected the columns account_id and phone",
+                hint="write one `account_id,phone` pair per line",
+            )
+        account_id, phone = row[id_col].strip(), row[phone_col].strip()
+        if not account_id or not phone:
+            raise ConfigError(f"{source} line {number}: empty account_id or phone")
+        if account_id in numbers and numbers[account_id] != phone:
+            raise ConfigError(
+                f"{source} line {number}: account {account_id} is listed twice with different "
+                f"numbers ({mask_phone(numbers[account_id])} and {mask_phone(phone)})",
+                hint="keep one number per member",
+            )
+        numbers[account_id] = phone
+    return numbers
+
+
+def load_phones_csv(path: str | Path) -> dict[str, str]:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"phones file {p} does not exist", hint="give a CSV file with account_id,phone"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read phones file {p}: {exc}") from None
+    return parse_phones_csv(text, source=f"phones file {p}")
