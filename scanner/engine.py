@@ -1,0 +1,307 @@
+"""Pure evaluation: a policy, exemptions and an inventory give one ``Result`` per member.
+
+No IO and no clock: ``today`` is passed in, so a scan can be judged "as of" any date.
+
+The rules, applied in this order to each member:
+
+1. Out of the policy's scope (type, status, folder, tag; checked in that order) -> SKIPPED,
+   saying which rule excluded it. Scope is decided from the listing (ListAccounts) alone, so a
+   member nobody asked about never makes a scan "incomplete", even if its GetAccount failed.
+2. ``read_error`` set -> ERROR, the reason being that error.
+3. ``has_secure_mobile_phone`` is None without a read error -> ERROR "GetAccount response lacks
+   HasSecureMobilePhone" (never a PASS, never a guess).
+4. A phone is bound -> PASS (remediation none).
+5. No phone: a ResourceAccount -> FAIL, remediation ``api`` (BindSecureMobilePhone can fix it);
+   a CloudAccount -> the policy's ``cloud_account_without_phone`` (default FAIL, remediation
+   ``manual``; or SKIPPED).
+6. A FAIL covered by an exemption that has not expired -> EXEMPT, with the exemption attached.
+   A FAIL whose exemption has expired stays FAIL, with the expired exemption attached.
+   An account exemption beats a folder exemption; a nearer folder beats a farther one; the
+   most specific exemption decides even when it has expired (its expiry was a deliberate
+   deadline for that account, which a broader exemption does not silently extend).
+
+Severity: FAIL, EXEMPT and ERROR carry the policy's severity (a CloudAccount FAIL/EXEMPT may
+carry the ``cloud_account_without_phone.severity`` override); PASS and SKIPPED carry ``info``,
+since nothing is at risk for them. An exemption is valid through its ``expires`` day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from .findings import ExemptionInfo, Remediation, Result, Severity, Status
+from .model import Inventory, Member
+from .policy import Exemption, Exemptions, Policy, Scope
+
+MISSING_FLAG_REASON = "GetAccount response lacks HasSecureMobilePhone"
+DEFAULT_SOON_DAYS = 30
+
+EXIT_OK = 0
+EXIT_FAIL = 1
+EXIT_USAGE = 2
+EXIT_INCOMPLETE = 3
+
+
+def evaluate(
+    policy: Policy,
+    exemptions: Exemptions,
+    inventory: Inventory,
+    today: dt.date,
+    *,
+    soon_days: int = DEFAULT_SOON_DAYS,
+) -> tuple[Result, ...]:
+    """One result per member of ``inventory``, in inventory order."""
+    if soon_days < 0:
+        raise ValueError("soon_days must be >= 0")
+    index = _ExemptionIndex(exemptions)
+    return tuple(
+        _evaluate_member(policy, index, inventory, m, today, soon_days) for m in inventory.members
+    )
+
+
+def exit_code(results: Iterable[Result], fail_on: Severity | None = Severity.INFO) -> int:
+    """0 compliant; 1 a FAIL at or above ``fail_on`` (None: never); 3 any ERROR (wins over 1)."""
+    code = EXIT_OK
+    for r in results:
+        if r.result is Status.ERROR:
+            return EXIT_INCOMPLETE
+        if r.result is Status.FAIL and fail_on is not None and r.severity.at_least(fail_on):
+            code = EXIT_FAIL
+    return code
+
+
+def soon_to_expire(results: Iterable[Result], soon_days: int = DEFAULT_SOON_DAYS) -> list[Result]:
+    """EXEMPT results whose exemption ends within ``soon_days`` days (0 = ends today)."""
+    return [
+        r
+        for r in results
+        if r.result is Status.EXEMPT
+        and r.exemption is not None
+        and 0 <= r.exemption.days_left <= soon_days
+    ]
+
+
+def unused_exemptions(exemptions: Exemptions, inventory: Inventory) -> list[Exemption]:
+    """Exemptions that cover no member of the inventory (stale entries worth cleaning up)."""
+    used: set[Exemption] = set()
+    index = _ExemptionIndex(exemptions)
+    for m in inventory.members:
+        chain = folder_chain(inventory, m.folder_id)
+        path = member_folder_path(inventory, m)
+        used.update(e for e in index.matching(m.account_id, chain, path))
+    return [e for e in exemptions.entries if e not in used]
+
+
+# ----------------------------------------------------------------------------- folders
+
+
+def folder_chain(inventory: Inventory, folder_id: str) -> tuple[str, ...]:
+    """The member's folder id, then its parent's, up to the root (cycle-safe)."""
+    chain: list[str] = []
+    current: str | None = folder_id
+    while current and current not in chain:
+        chain.append(current)
+        folder = inventory.folders.get(current)
+        current = folder.parent_id if folder else None
+    return tuple(chain)
+
+
+def member_folder_path(inventory: Inventory, member: Member) -> str:
+    return member.folder_path or inventory.folder_path(member.folder_id)
+
+
+def folder_distance(rule: str, chain: tuple[str, ...], path: str) -> int | None:
+    """How many levels above the member's folder ``rule`` (an id or a path) sits; None: not."""
+    if rule in chain:
+        return chain.index(rule)
+    segments = [s for s in path.split("/") if s]
+    wanted = [s for s in rule.split("/") if s]
+    if wanted and segments[: len(wanted)] == wanted:
+        return len(segments) - len(wanted)
+    return None
+
+
+# ---------------------------------------------------------------------------- per member
+
+
+def _evaluate_member(
+    policy: Policy,
+    index: _ExemptionIndex,
+    inventory: Inventory,
+    member: Member,
+    today: dt.date,
+    soon_days: int,
+) -> Result:
+    chain = folder_chain(inventory, member.folder_id)
+    path = member_folder_path(inventory, member)
+
+    def result(
+        status: Status,
+        severity: Severity,
+        reason: str,
+        remediation: Remediation = Remediation.NONE,
+        exemption: ExemptionInfo | None = None,
+    ) -> Result:
+        return Result(
+            account_id=member.account_id,
+            display_name=member.display_name,
+            type=member.type,
+            status=member.status,
+            folder_path=path,
+            has_secure_mobile_phone=member.has_secure_mobile_phone,
+            secure_mobile_phone_masked=member.secure_mobile_phone_masked,
+            result=status,
+            severity=severity,
+            reason=reason,
+            remediation=remediation,
+            exemption=exemption,
+            folder_id=member.folder_id,
+            tags=tuple(sorted(member.tags)),
+        )
+
+    excluded = out_of_scope(policy.scope, member, chain, path)
+    if excluded:
+        return result(Status.SKIPPED, Severity.INFO, excluded)
+    if member.read_error:
+        return result(Status.ERROR, policy.severity, member.read_error)
+    if member.has_secure_mobile_phone is None:
+        return result(Status.ERROR, policy.severity, MISSING_FLAG_REASON)
+    if member.has_secure_mobile_phone:
+        return result(Status.PASS, Severity.INFO, "A secure mobile phone is bound.")
+
+    severity = policy.severity
+    if member.type == "CloudAccount":
+        rule = policy.cloud_account_without_phone
+        severity = rule.severity or policy.severity
+        if rule.result is Status.SKIPPED:
+            return result(
+                Status.SKIPPED,
+                Severity.INFO,
+                "No secure mobile phone is bound, but this is a CloudAccount and the policy "
+                "skips CloudAccounts without one (cloud_account_without_phone: SKIPPED).",
+            )
+        remediation = Remediation.MANUAL
+        reason = (
+            "No secure mobile phone is bound. This is a CloudAccount: the API cannot bind one; "
+            "its owner must bind it in their own Alibaba Cloud console."
+        )
+    else:
+        remediation = Remediation.API
+        reason = (
+            "No secure mobile phone is bound. It can be bound through the API "
+            "(BindSecureMobilePhone, see: rdscan remediate)."
+        )
+
+    exemption = index.best(member.account_id, chain, path)
+    if exemption is None:
+        return result(Status.FAIL, severity, reason, remediation)
+    info = exemption_info(exemption, today)
+    if info.expired:
+        return result(
+            Status.FAIL,
+            severity,
+            f"{reason} Its exemption ({_describe(exemption)}) expired on "
+            f"{exemption.expires.isoformat()}, so it no longer applies.",
+            remediation,
+            info,
+        )
+    ends = f"until {exemption.expires.isoformat()}"
+    if info.days_left <= soon_days:
+        ends += (
+            ", the last day (expires today)"
+            if info.days_left == 0
+            else f" (expires in {info.days_left} day{'s' if info.days_left != 1 else ''})"
+        )
+    return result(
+        Status.EXEMPT,
+        severity,
+        f"No secure mobile phone is bound, but it is exempted {ends} by {_describe(exemption)}: "
+        f"{exemption.reason}",
+        remediation,
+        info,
+    )
+
+
+def out_of_scope(scope: Scope, member: Member, chain: tuple[str, ...], path: str) -> str | None:
+    """Why the member is outside ``scope`` (None when it is in scope)."""
+    where = path or member.folder_id
+    if scope.types and member.type not in scope.types:
+        return (
+            f"Out of scope: the policy covers member types {', '.join(scope.types)}; "
+            f"this member is a {member.type or 'member of unknown type'}."
+        )
+    if scope.statuses and member.status not in scope.statuses:
+        return (
+            f"Out of scope: the policy covers member statuses {', '.join(scope.statuses)}; "
+            f"this member's status is {member.status or 'unknown'}."
+        )
+    for rule in scope.exclude_folders:
+        if folder_distance(rule, chain, path) is not None:
+            return f"Out of scope: folder {where} is excluded by the policy's folder rule {rule}."
+    if scope.include_folders and not any(
+        folder_distance(rule, chain, path) is not None for rule in scope.include_folders
+    ):
+        return (
+            f"Out of scope: folder {where} is not under any folder the policy covers "
+            f"({', '.join(scope.include_folders)})."
+        )
+    tags = dict(member.tags)
+    for tag in scope.exclude_tags:
+        if tag.matches(tags):
+            return (
+                f"Out of scope: tag {tag.key}={tags[tag.key]} is excluded by the policy's "
+                f"tag rule {tag}."
+            )
+    if scope.include_tags and not any(tag.matches(tags) for tag in scope.include_tags):
+        return (
+            "Out of scope: the member has none of the tags the policy covers "
+            f"({', '.join(str(t) for t in scope.include_tags)})."
+        )
+    return None
+
+
+# ---------------------------------------------------------------------------- exemptions
+
+
+def exemption_info(exemption: Exemption, today: dt.date) -> ExemptionInfo:
+    days_left = (exemption.expires - today).days
+    return ExemptionInfo(
+        scope=exemption.scope,
+        reason=exemption.reason,
+        owner=exemption.owner,
+        ticket=exemption.ticket,
+        expires=exemption.expires.isoformat(),
+        expired=days_left < 0,
+        days_left=days_left,
+    )
+
+
+def _describe(e: Exemption) -> str:
+    target = f"account {e.account_id}" if e.account_id else f"folder {e.folder}"
+    return f"{target} exemption, ticket {e.ticket}, owner {e.owner}"
+
+
+class _ExemptionIndex:
+    """Exemptions looked up by account id, and the folder exemptions in file order."""
+
+    def __init__(self, exemptions: Exemptions) -> None:
+        self.by_account = {e.account_id: e for e in exemptions.entries if e.account_id}
+        self.folders = [e for e in exemptions.entries if e.folder]
+
+    def matching(self, account_id: str, chain: tuple[str, ...], path: str) -> list[Exemption]:
+        own = self.by_account.get(account_id)
+        found = [e for e in self.folders if folder_distance(str(e.folder), chain, path) is not None]
+        return ([own] if own else []) + found
+
+    def best(self, account_id: str, chain: tuple[str, ...], path: str) -> Exemption | None:
+        """The account's own exemption, else the one on the nearest enclosing folder."""
+        own = self.by_account.get(account_id)
+        if own is not None:
+            return own
+        best: tuple[int, Exemption] | None = None
+        for e in self.folders:
+            distance = folder_distance(str(e.folder), chain, path)
+            if distance is not None and (best is None or distance < best[0]):
+                best = (distance, e)
+        return best[1] if best else None

@@ -1,0 +1,697 @@
+"""Load and validate policy and exemptions files (YAML), reporting every problem at once.
+
+A policy says which members the secure-phone check covers (scope), how bad a miss is
+(severity) and what a CloudAccount without a phone gets. An exemptions file lists accounts or
+folders excused until a date, each with a reason, an owner and a ticket.
+
+Files are read with PyYAML's node API (``yaml.compose``) so that every problem carries the line
+it is on: ``FILE:LINE: message``. Nothing here talks to the cloud; ``engine.py`` applies the
+values built here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .errors import PolicyError
+from .findings import Severity, Status
+
+MEMBER_TYPES = ("ResourceAccount", "CloudAccount")
+MEMBER_STATUSES = (
+    "CreateSuccess",
+    "InviteSuccess",
+    "PromoteVerifying",
+    "PromoteFailed",
+    "PromoteExpired",
+    "PromoteCancelled",
+    "PromoteSuccess",
+)
+RELATIONS = ("related",)  # rdscan never claims to satisfy a control, only to relate to it
+CLOUD_ACCOUNT_RESULTS = (Status.FAIL, Status.SKIPPED)
+
+_POLICY_KEYS = (
+    "id",
+    "title",
+    "severity",
+    "rationale",
+    "remediation",
+    "related_controls",
+    "scope",
+    "cloud_account_without_phone",
+)
+_POLICY_REQUIRED = ("id", "title", "severity", "rationale", "remediation")
+_EXEMPTION_KEYS = ("account_id", "folder", "reason", "owner", "ticket", "expires")
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_ACCOUNT_ID_RE = re.compile(r"^[0-9]{1,32}$")
+_DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_NULL = "tag:yaml.org,2002:null"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_KIND = {
+    _NULL: "null",
+    _INT: "a number",
+    _FLOAT: "a number",
+    "tag:yaml.org,2002:bool": "true/false",
+    _TIMESTAMP: "a date",
+    _STR: "text",
+}
+
+FIX_HINT = "fix every listed line, then check the file with: rdscan policy validate FILE"
+
+
+# --------------------------------------------------------------------------------- values
+
+
+@dataclass(frozen=True)
+class RelatedControl:
+    framework: str
+    control: str
+    relation: str = "related"
+
+
+@dataclass(frozen=True)
+class TagRule:
+    """``key`` matches any value of that tag; ``key=value`` matches that value only."""
+
+    key: str
+    value: str | None = None
+
+    def matches(self, tags: Mapping[str, str]) -> bool:
+        if self.key not in tags:
+            return False
+        return self.value is None or tags[self.key] == self.value
+
+    def __str__(self) -> str:
+        return self.key if self.value is None else f"{self.key}={self.value}"
+
+    @classmethod
+    def parse(cls, text: str) -> TagRule:
+        key, sep, value = text.partition("=")
+        return cls(key.strip(), value.strip() if sep else None)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which members the policy covers. An empty tuple means "no restriction"."""
+
+    types: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    include_folders: tuple[str, ...] = ()  # folder ids or paths (Root/Production)
+    exclude_folders: tuple[str, ...] = ()
+    include_tags: tuple[TagRule, ...] = ()
+    exclude_tags: tuple[TagRule, ...] = ()
+
+
+@dataclass(frozen=True)
+class CloudAccountRule:
+    """What a CloudAccount without a secure phone gets: FAIL (remediation manual) or SKIPPED."""
+
+    result: Status = Status.FAIL
+    severity: Severity | None = None  # None: the policy's severity
+
+
+@dataclass(frozen=True)
+class Policy:
+    id: str
+    title: str
+    severity: Severity
+    rationale: str
+    remediation: str
+    related_controls: tuple[RelatedControl, ...]
+    scope: Scope
+    cloud_account_without_phone: CloudAccountRule
+    digest: str  # "sha256:<hex>" of the file's bytes
+    source: str  # the path it was read from
+
+
+@dataclass(frozen=True)
+class Exemption:
+    account_id: str | None
+    folder: str | None  # folder id (fd-..., r-...) or path (Root/Sandbox); covers sub-folders
+    reason: str
+    owner: str
+    ticket: str
+    expires: dt.date  # last day the exemption applies
+    line: int = 0  # where the entry starts in its file
+
+    @property
+    def scope(self) -> str:
+        return f"account:{self.account_id}" if self.account_id else f"folder:{self.folder}"
+
+
+@dataclass(frozen=True)
+class Exemptions:
+    entries: tuple[Exemption, ...] = ()
+    digest: str | None = None
+    source: str | None = None
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+
+@dataclass(frozen=True)
+class FileCheck:
+    """The outcome of reading one file: its kind, every problem, and the value when valid."""
+
+    path: str
+    kind: str  # "policy" | "exemptions" | "unknown"
+    problems: tuple[str, ...]
+    policy: Policy | None = None
+    exemptions: Exemptions | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+# ---------------------------------------------------------------------------- public API
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Read and validate a policy file; ``PolicyError`` lists every problem found."""
+    check = check_file(path, expect="policy")
+    if check.problems or check.policy is None:
+        raise _error(check, "policy")
+    return check.policy
+
+
+def load_exemptions(path: str | Path | None) -> Exemptions:
+    """Read and validate an exemptions file; ``None`` gives no exemptions."""
+    if path is None:
+        return Exemptions()
+    check = check_file(path, expect="exemptions")
+    if check.problems or check.exemptions is None:
+        raise _error(check, "exemptions")
+    return check.exemptions
+
+
+def validate_file(path: str | Path) -> list[str]:
+    """Every problem in a policy or exemptions file (told apart by its top-level keys)."""
+    return list(check_file(path).problems)
+
+
+def validate_files(paths: list[str | Path]) -> list[FileCheck]:
+    """Check several files; also reports two policies sharing one id."""
+    checks = [check_file(p) for p in paths]
+    seen: dict[str, str] = {}
+    out = []
+    for c in checks:
+        if c.policy is not None:
+            first = seen.setdefault(c.policy.id, c.path)
+            if first != c.path:
+                problem = f"{c.path}: policy id {c.policy.id!r} is also used by {first}"
+                c = FileCheck(c.path, c.kind, (*c.problems, problem), None, None)
+        out.append(c)
+    return out
+
+
+def check_file(path: str | Path, expect: str | None = None) -> FileCheck:
+    """Read one file and check it as ``expect`` ("policy", "exemptions") or by its keys."""
+    name = str(path)
+    ctx = _Ctx(name)
+    data = _read_bytes(Path(path), ctx)
+    if data is None:
+        return FileCheck(name, expect or "unknown", tuple(ctx.problems))
+    root = _compose(data, ctx)
+    if root is None:
+        return FileCheck(name, expect or "unknown", tuple(ctx.problems))
+    if not isinstance(root, MappingNode):
+        ctx.add(root, f"the top level must be a mapping of keys, not {_kind(root)}")
+        return FileCheck(name, expect or "unknown", tuple(ctx.problems))
+    keys = {k.value for k, _ in root.value if isinstance(k, ScalarNode)}
+    kind = "exemptions" if "exemptions" in keys and "id" not in keys else "policy"
+    if expect is None and not keys & (set(_POLICY_KEYS) | {"exemptions"}):
+        ctx.add(
+            root,
+            "neither a policy (needs id, title, severity, rationale, remediation) nor an "
+            "exemptions file (needs a top-level 'exemptions:' list)",
+        )
+        return FileCheck(name, "unknown", tuple(ctx.problems))
+    if expect is not None and kind != expect:
+        other = "--exemptions" if kind == "exemptions" else "--policy"
+        ctx.add(root, f"this is {_a(kind)} file, not {_a(expect)} file; pass it with {other}")
+        return FileCheck(name, expect, tuple(ctx.problems))
+    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    if kind == "policy":
+        policy = _parse_policy(root, ctx, digest)
+        return FileCheck(name, kind, tuple(ctx.problems), policy=None if ctx.problems else policy)
+    exemptions = _parse_exemptions(root, ctx, digest)
+    return FileCheck(
+        name, kind, tuple(ctx.problems), exemptions=None if ctx.problems else exemptions
+    )
+
+
+# ------------------------------------------------------------------------------ reading
+
+
+@dataclass
+class _Ctx:
+    source: str
+    problems: list[str] = field(default_factory=list)
+
+    def add(self, node: Node | None, message: str) -> None:
+        self.add_line(node.start_mark.line + 1 if node is not None else None, message)
+
+    def add_line(self, line: int | None, message: str) -> None:
+        where = f"{self.source}:{line}" if line else self.source
+        self.problems.append(f"{where}: {message}")
+
+
+def _error(check: FileCheck, what: str) -> PolicyError:
+    n = len(check.problems)
+    return PolicyError(
+        f"{check.path}: invalid {what} file ({n} problem{'s' if n != 1 else ''})",
+        list(check.problems),
+        hint=FIX_HINT,
+    )
+
+
+def _read_bytes(path: Path, ctx: _Ctx) -> bytes | None:
+    try:
+        if path.is_dir():
+            ctx.add(None, "is a directory, not a file")
+            return None
+        data = path.read_bytes()
+    except FileNotFoundError:
+        ctx.add(None, "file not found")
+        return None
+    except OSError as exc:
+        ctx.add(None, f"cannot be read ({exc.strerror or exc})")
+        return None
+    if not data.strip():
+        ctx.add_line(1, "the file is empty; expected a policy or an exemptions mapping")
+        return None
+    return data
+
+
+def _compose(data: bytes, ctx: _Ctx) -> Node | None:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        ctx.add_line(line, "not a UTF-8 text file (a YAML file was expected)")
+        return None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        ctx.add_line(line, f"not a YAML text file: unacceptable character #x{exc.character:04x}")
+        return None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        detail = " ".join(p for p in (exc.context, exc.problem) if p)
+        ctx.add_line(mark.line + 1 if mark else None, f"YAML syntax error: {detail}")
+        return None
+    except yaml.YAMLError as exc:
+        ctx.add(None, f"YAML error: {exc}")
+        return None
+    if node is None or (isinstance(node, ScalarNode) and node.tag == _NULL):
+        ctx.add_line(1, "the file has no content; expected a policy or an exemptions mapping")
+        return None
+    return node
+
+
+def _kind(node: Node) -> str:
+    if isinstance(node, MappingNode):
+        return "a mapping"
+    if isinstance(node, SequenceNode):
+        return "a list"
+    return _KIND.get(node.tag, "a value")
+
+
+def _a(word: str) -> str:
+    return ("an " if word[0] in "aeiou" else "a ") + word
+
+
+def _mapping(
+    node: Node, ctx: _Ctx, what: str, allowed: tuple[str, ...]
+) -> dict[str, tuple[Node, Node]] | None:
+    """Keys of a mapping node (first occurrence), reporting duplicate and unknown keys."""
+    if not isinstance(node, MappingNode):
+        ctx.add(node, f"{what} must be a mapping, not {_kind(node)}")
+        return None
+    out: dict[str, tuple[Node, Node]] = {}
+    for key, value in node.value:
+        if not isinstance(key, ScalarNode) or key.tag != _STR:
+            ctx.add(key, f"{what}: keys must be plain words, not {_kind(key)}")
+            continue
+        if key.value in out:
+            first = out[key.value][0].start_mark.line + 1
+            ctx.add(key, f"{what}: duplicate key {key.value!r} (first at line {first})")
+            continue
+        out[key.value] = (key, value)
+        if key.value not in allowed:
+            close = difflib.get_close_matches(key.value, allowed, n=1)
+            tip = f"; did you mean {close[0]!r}?" if close else f" (allowed: {', '.join(allowed)})"
+            ctx.add(key, f"{what}: unknown key {key.value!r}{tip}")
+    return out
+
+
+def _require(
+    keys: dict[str, tuple[Node, Node]], names: tuple[str, ...], node: Node, ctx: _Ctx, what: str
+) -> None:
+    for name in names:
+        if name not in keys:
+            ctx.add(node, f"{what}: missing required key {name!r}")
+
+
+def _text(node: Node, ctx: _Ctx, what: str, *, numbers: bool = False) -> str | None:
+    """A non-empty scalar text (``numbers``: also accept an unquoted number, as written)."""
+    tags = (_STR, _INT, _FLOAT) if numbers else (_STR,)
+    if isinstance(node, ScalarNode) and node.tag == _NULL:
+        ctx.add(node, f"{what} has no value")
+        return None
+    if not isinstance(node, ScalarNode) or node.tag not in tags:
+        ctx.add(node, f"{what} must be text, not {_kind(node)}")
+        return None
+    value = str(node.value).strip()
+    if not value:
+        ctx.add(node, f"{what} must not be empty")
+        return None
+    return value
+
+
+def _choice(node: Node, ctx: _Ctx, what: str, allowed: tuple[str, ...]) -> str | None:
+    value = _text(node, ctx, what)
+    if value is not None and value not in allowed:
+        ctx.add(node, f"{what}: {value!r} is not one of {', '.join(allowed)}")
+        return None
+    return value
+
+
+def _list(
+    node: Node, ctx: _Ctx, what: str, item: Callable[[Node, str], str | None], *, empty_ok: bool
+) -> tuple[str, ...] | None:
+    if isinstance(node, ScalarNode) and node.tag == _NULL and empty_ok:
+        return ()
+    if not isinstance(node, SequenceNode):
+        ctx.add(node, f"{what} must be a list, not {_kind(node)}")
+        return None
+    if not node.value and not empty_ok:
+        ctx.add(node, f"{what} must list at least one value (leave the key out to allow all)")
+        return None
+    out: list[str] = []
+    ok = True
+    seen: dict[str, int] = {}
+    for child in node.value:
+        value = item(child, f"{what} item")
+        if value is None:
+            ok = False
+            continue
+        if value in seen:
+            ctx.add(child, f"{what}: duplicate value {value!r} (first at line {seen[value]})")
+            ok = False
+            continue
+        seen[value] = child.start_mark.line + 1
+        out.append(value)
+    return tuple(out) if ok else None
+
+
+# ------------------------------------------------------------------------------- policy
+
+
+def _parse_policy(root: Node, ctx: _Ctx, digest: str) -> Policy | None:
+    keys = _mapping(root, ctx, "policy", _POLICY_KEYS)
+    if keys is None:
+        return None
+    _require(keys, _POLICY_REQUIRED, root, ctx, "policy")
+    vals: dict[str, str | None] = {}
+    for name in ("id", "title", "rationale", "remediation"):
+        vals[name] = _text(keys[name][1], ctx, name) if name in keys else None
+    pid = vals["id"]
+    if pid is not None and not _ID_RE.match(pid):
+        ctx.add(keys["id"][1], f"id {pid!r} may hold only letters, digits, '.', '_' and '-'")
+    severity = None
+    if "severity" in keys:
+        sev = _choice(keys["severity"][1], ctx, "severity", tuple(s.value for s in Severity))
+        severity = Severity(sev) if sev else None
+    controls = (
+        _related_controls(keys["related_controls"][1], ctx) if "related_controls" in keys else ()
+    )
+    scope = _scope(keys["scope"][1], ctx) if "scope" in keys else Scope()
+    rule = (
+        _cloud_rule(keys["cloud_account_without_phone"][1], ctx)
+        if "cloud_account_without_phone" in keys
+        else CloudAccountRule()
+    )
+    if ctx.problems or None in (pid, severity, controls, scope, rule) or None in vals.values():
+        return None
+    assert severity is not None and controls is not None and scope is not None and rule is not None
+    return Policy(
+        id=str(pid),
+        title=str(vals["title"]),
+        severity=severity,
+        rationale=str(vals["rationale"]),
+        remediation=str(vals["remediation"]),
+        related_controls=controls,
+        scope=scope,
+        cloud_account_without_phone=rule,
+        digest=digest,
+        source=ctx.source,
+    )
+
+
+def _related_controls(node: Node, ctx: _Ctx) -> tuple[RelatedControl, ...] | None:
+    if isinstance(node, ScalarNode) and node.tag == _NULL:
+        return ()
+    if not isinstance(node, SequenceNode):
+        ctx.add(node, f"related_controls must be a list, not {_kind(node)}")
+        return None
+    out: list[RelatedControl] = []
+    seen: dict[tuple[str, str], int] = {}
+    allowed = ("framework", "control", "relation")
+    for child in node.value:
+        keys = _mapping(child, ctx, "related_controls item", allowed)
+        if keys is None:
+            continue
+        _require(keys, allowed, child, ctx, "related_controls item")
+        fw = _text(keys["framework"][1], ctx, "framework") if "framework" in keys else None
+        ctl = _text(keys["control"][1], ctx, "control", numbers=True) if "control" in keys else None
+        rel = (
+            _choice(keys["relation"][1], ctx, "relation", RELATIONS) if "relation" in keys else None
+        )
+        if fw is None or ctl is None or rel is None:
+            continue
+        if (fw, ctl) in seen:
+            ctx.add(
+                child,
+                f"related control {fw} {ctl} is listed twice (first at line {seen[(fw, ctl)]})",
+            )
+            continue
+        seen[(fw, ctl)] = child.start_mark.line + 1
+        out.append(RelatedControl(fw, ctl, rel))
+    return tuple(out)
+
+
+def _scope(node: Node, ctx: _Ctx) -> Scope | None:
+    keys = _mapping(node, ctx, "scope", ("types", "statuses", "folders", "tags"))
+    if keys is None:
+        return None
+    before = len(ctx.problems)
+    types: tuple[str, ...] | None = ()
+    statuses: tuple[str, ...] | None = ()
+    if "types" in keys:
+        types = _list(
+            keys["types"][1],
+            ctx,
+            "scope.types",
+            lambda n, w: _choice(n, ctx, w, MEMBER_TYPES),
+            empty_ok=False,
+        )
+    if "statuses" in keys:
+        statuses = _list(
+            keys["statuses"][1],
+            ctx,
+            "scope.statuses",
+            lambda n, w: _choice(n, ctx, w, MEMBER_STATUSES),
+            empty_ok=False,
+        )
+    folders = _include_exclude(keys, "folders", ctx, _folder_item)
+    tags = _include_exclude(keys, "tags", ctx, _tag_item)
+    if len(ctx.problems) > before or None in (types, statuses, folders, tags):
+        return None
+    assert types is not None and statuses is not None and folders is not None and tags is not None
+    return Scope(
+        types=types,
+        statuses=statuses,
+        include_folders=folders[0],
+        exclude_folders=folders[1],
+        include_tags=tuple(TagRule.parse(t) for t in tags[0]),
+        exclude_tags=tuple(TagRule.parse(t) for t in tags[1]),
+    )
+
+
+def _folder_item(node: Node, ctx: _Ctx, what: str) -> str | None:
+    value = _text(node, ctx, what)
+    if value is None:
+        return None
+    value = value.rstrip("/")
+    if not value or "//" in value:
+        ctx.add(node, f"{what}: {node.value!r} is not a folder id or path (e.g. Root/Sandbox)")
+        return None
+    return value
+
+
+def _tag_item(node: Node, ctx: _Ctx, what: str) -> str | None:
+    value = _text(node, ctx, what, numbers=True)
+    if value is None:
+        return None
+    rule = TagRule.parse(value)
+    if not rule.key:
+        ctx.add(node, f"{what}: {value!r} has no tag key; write key or key=value")
+        return None
+    return str(rule)
+
+
+def _include_exclude(
+    keys: dict[str, tuple[Node, Node]],
+    name: str,
+    ctx: _Ctx,
+    item: Callable[[Node, _Ctx, str], str | None],
+) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    if name not in keys:
+        return ((), ())
+    node = keys[name][1]
+    sub = _mapping(node, ctx, f"scope.{name}", ("include", "exclude"))
+    if sub is None:
+        return None
+    lists: list[tuple[str, ...] | None] = []
+    for part in ("include", "exclude"):
+        if part not in sub:
+            lists.append(())
+            continue
+        lists.append(
+            _list(
+                sub[part][1],
+                ctx,
+                f"scope.{name}.{part}",
+                lambda n, w: item(n, ctx, w),
+                empty_ok=True,
+            )
+        )
+    include, exclude = lists
+    if include is None or exclude is None:
+        return None
+    both = sorted(set(include) & set(exclude))
+    if both:
+        ctx.add(node, f"scope.{name}: {', '.join(both)} both included and excluded")
+        return None
+    return include, exclude
+
+
+def _cloud_rule(node: Node, ctx: _Ctx) -> CloudAccountRule | None:
+    allowed = tuple(s.value for s in CLOUD_ACCOUNT_RESULTS)
+    what = "cloud_account_without_phone"
+    if isinstance(node, ScalarNode):  # shorthand: cloud_account_without_phone: SKIPPED
+        value = _choice(node, ctx, what, allowed)
+        return CloudAccountRule(Status(value)) if value else None
+    keys = _mapping(node, ctx, what, ("result", "severity"))
+    if keys is None:
+        return None
+    _require(keys, ("result",), node, ctx, what)
+    result = (
+        _choice(keys["result"][1], ctx, f"{what}.result", allowed) if "result" in keys else None
+    )
+    severity: Severity | None = None
+    if "severity" in keys:
+        sev = _choice(
+            keys["severity"][1], ctx, f"{what}.severity", tuple(s.value for s in Severity)
+        )
+        if sev is None:
+            return None
+        severity = Severity(sev)
+    if result is None:
+        return None
+    return CloudAccountRule(Status(result), severity)
+
+
+# --------------------------------------------------------------------------- exemptions
+
+
+def _parse_exemptions(root: Node, ctx: _Ctx, digest: str) -> Exemptions | None:
+    keys = _mapping(root, ctx, "exemptions file", ("exemptions",))
+    if keys is None or "exemptions" not in keys:
+        return None
+    node = keys["exemptions"][1]
+    if isinstance(node, ScalarNode) and node.tag == _NULL:
+        return Exemptions((), digest, ctx.source)
+    if not isinstance(node, SequenceNode):
+        ctx.add(node, f"exemptions must be a list of entries, not {_kind(node)}")
+        return None
+    entries: list[Exemption] = []
+    seen: dict[str, int] = {}
+    for child in node.value:
+        entry = _exemption(child, ctx)
+        if entry is None:
+            continue
+        if entry.scope in seen:
+            ctx.add(
+                child,
+                f"duplicate exemption for {entry.scope.replace(':', ' ', 1)} "
+                f"(first at line {seen[entry.scope]})",
+            )
+            continue
+        seen[entry.scope] = entry.line
+        entries.append(entry)
+    return Exemptions(tuple(entries), digest, ctx.source)
+
+
+def _exemption(node: Node, ctx: _Ctx) -> Exemption | None:
+    what = "exemption"
+    keys = _mapping(node, ctx, what, _EXEMPTION_KEYS)
+    if keys is None:
+        return None
+    before = len(ctx.problems)
+    _require(keys, ("reason", "owner", "ticket", "expires"), node, ctx, what)
+    if ("account_id" in keys) == ("folder" in keys):
+        ctx.add(node, f"{what}: give exactly one of 'account_id' or 'folder'")
+    account_id = folder = None
+    if "account_id" in keys:
+        account_id = _text(keys["account_id"][1], ctx, "account_id", numbers=True)
+        if account_id is not None and not _ACCOUNT_ID_RE.match(account_id):
+            ctx.add(keys["account_id"][1], f"account_id {account_id!r} must be digits only")
+    if "folder" in keys:
+        folder = _folder_item(keys["folder"][1], ctx, "folder")
+    texts = {}
+    for name in ("reason", "owner", "ticket"):
+        if name in keys:
+            texts[name] = _text(keys[name][1], ctx, name, numbers=name == "ticket")
+    expires = _date(keys["expires"][1], ctx, "expires") if "expires" in keys else None
+    if len(ctx.problems) > before or expires is None:
+        return None
+    return Exemption(
+        account_id=account_id,
+        folder=folder,
+        reason=str(texts["reason"]),
+        owner=str(texts["owner"]),
+        ticket=str(texts["ticket"]),
+        expires=expires,
+        line=node.start_mark.line + 1,
+    )
+
+
+def _date(node: Node, ctx: _Ctx, what: str) -> dt.date | None:
+    if not isinstance(node, ScalarNode) or node.tag not in (_STR, _TIMESTAMP):
+        ctx.add(node, f"{what} must be a date YYYY-MM-DD, not {_kind(node)}")
+        return None
+    text = str(node.value).strip()
+    if not _DATE_RE.match(text):
+        ctx.add(node, f"{what}: {text!r} is not a date in the form YYYY-MM-DD")
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        ctx.add(node, f"{what}: {text!r} is not a real calendar date")
+        return None
