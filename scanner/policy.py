@@ -36,6 +36,9 @@ MEMBER_STATUSES = (
     "PromoteSuccess",
 )
 RELATIONS = ("related",)  # rdscan never claims to satisfy a control, only to relate to it
+_RELATION_HINT = (
+    "relation must be 'related': rdscan relates its check to a control, never claims it"
+)
 CLOUD_ACCOUNT_RESULTS = (Status.FAIL, Status.SKIPPED)
 
 _POLICY_KEYS = (
@@ -246,11 +249,9 @@ def check_file(path: str | Path, expect: str | None = None) -> FileCheck:
     digest = "sha256:" + hashlib.sha256(data).hexdigest()
     if kind == "policy":
         policy = _parse_policy(root, ctx, digest)
-        return FileCheck(name, kind, tuple(ctx.problems), policy=None if ctx.problems else policy)
+        return FileCheck(name, kind, tuple(ctx.problems), policy=None if ctx.found else policy)
     exemptions = _parse_exemptions(root, ctx, digest)
-    return FileCheck(
-        name, kind, tuple(ctx.problems), exemptions=None if ctx.problems else exemptions
-    )
+    return FileCheck(name, kind, tuple(ctx.problems), exemptions=None if ctx.found else exemptions)
 
 
 # ------------------------------------------------------------------------------ reading
@@ -259,14 +260,21 @@ def check_file(path: str | Path, expect: str | None = None) -> FileCheck:
 @dataclass
 class _Ctx:
     source: str
-    problems: list[str] = field(default_factory=list)
+    found: list[tuple[int, str]] = field(default_factory=list)
 
     def add(self, node: Node | None, message: str) -> None:
         self.add_line(node.start_mark.line + 1 if node is not None else None, message)
 
     def add_line(self, line: int | None, message: str) -> None:
-        where = f"{self.source}:{line}" if line else self.source
-        self.problems.append(f"{where}: {message}")
+        self.found.append((line or 0, message))
+
+    @property
+    def problems(self) -> list[str]:
+        """``FILE:LINE: message`` for every problem, by line (file-wide ones first)."""
+        return [
+            f"{self.source}:{line}: {msg}" if line else f"{self.source}: {msg}"
+            for line, msg in sorted(self.found, key=lambda p: p[0])
+        ]
 
 
 def _error(check: FileCheck, what: str) -> PolicyError:
@@ -446,7 +454,7 @@ def _parse_policy(root: Node, ctx: _Ctx, digest: str) -> Policy | None:
         if "cloud_account_without_phone" in keys
         else CloudAccountRule()
     )
-    if ctx.problems or None in (pid, severity, controls, scope, rule) or None in vals.values():
+    if ctx.found or None in (pid, severity, controls, scope, rule) or None in vals.values():
         return None
     assert severity is not None and controls is not None and scope is not None and rule is not None
     return Policy(
@@ -479,9 +487,10 @@ def _related_controls(node: Node, ctx: _Ctx) -> tuple[RelatedControl, ...] | Non
         _require(keys, allowed, child, ctx, "related_controls item")
         fw = _text(keys["framework"][1], ctx, "framework") if "framework" in keys else None
         ctl = _text(keys["control"][1], ctx, "control", numbers=True) if "control" in keys else None
-        rel = (
-            _choice(keys["relation"][1], ctx, "relation", RELATIONS) if "relation" in keys else None
-        )
+        rel = _text(keys["relation"][1], ctx, "relation") if "relation" in keys else None
+        if rel is not None and rel not in RELATIONS:
+            ctx.add(keys["relation"][1], f"{_RELATION_HINT} (got {rel!r})")
+            rel = None
         if fw is None or ctl is None or rel is None:
             continue
         if (fw, ctl) in seen:
@@ -499,7 +508,7 @@ def _scope(node: Node, ctx: _Ctx) -> Scope | None:
     keys = _mapping(node, ctx, "scope", ("types", "statuses", "folders", "tags"))
     if keys is None:
         return None
-    before = len(ctx.problems)
+    before = len(ctx.found)
     types: tuple[str, ...] | None = ()
     statuses: tuple[str, ...] | None = ()
     if "types" in keys:
@@ -520,7 +529,7 @@ def _scope(node: Node, ctx: _Ctx) -> Scope | None:
         )
     folders = _include_exclude(keys, "folders", ctx, _folder_item)
     tags = _include_exclude(keys, "tags", ctx, _tag_item)
-    if len(ctx.problems) > before or None in (types, statuses, folders, tags):
+    if len(ctx.found) > before or None in (types, statuses, folders, tags):
         return None
     assert types is not None and statuses is not None and folders is not None and tags is not None
     return Scope(
@@ -653,7 +662,7 @@ def _exemption(node: Node, ctx: _Ctx) -> Exemption | None:
     keys = _mapping(node, ctx, what, _EXEMPTION_KEYS)
     if keys is None:
         return None
-    before = len(ctx.problems)
+    before = len(ctx.found)
     _require(keys, ("reason", "owner", "ticket", "expires"), node, ctx, what)
     if ("account_id" in keys) == ("folder" in keys):
         ctx.add(node, f"{what}: give exactly one of 'account_id' or 'folder'")
@@ -669,7 +678,7 @@ def _exemption(node: Node, ctx: _Ctx) -> Exemption | None:
         if name in keys:
             texts[name] = _text(keys[name][1], ctx, name, numbers=name == "ticket")
     expires = _date(keys["expires"][1], ctx, "expires") if "expires" in keys else None
-    if len(ctx.problems) > before or expires is None:
+    if len(ctx.found) > before or expires is None:
         return None
     return Exemption(
         account_id=account_id,

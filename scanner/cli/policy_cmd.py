@@ -1,5 +1,104 @@
-"""rdscan CLI commands (being written)."""
+"""`rdscan policy validate FILE...` and `rdscan policy show [FILE]`."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
 
 import click
 
-COMMANDS: list[click.Command] = []
+from ..policy import CloudAccountRule, Policy, Scope, load_policy, validate_files
+from ..resources import default_policy_path
+from .common import printable
+
+EXIT_INVALID = 2
+
+
+@click.group()
+def policy() -> None:
+    """Check and show policy and exemptions files."""
+
+
+@policy.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def validate(files: tuple[Path, ...]) -> None:
+    """Check policy and exemptions files; list every problem as FILE:LINE: message.
+
+    Each file is told apart by its top-level keys (a policy has id, title, ...; an exemptions
+    file has an `exemptions:` list). Exit 0 when every file is valid, 2 otherwise.
+    """
+    checks = validate_files(list(files))
+    for check in checks:
+        if check.ok and check.policy is not None:
+            click.echo(f"{printable(check.path)}: OK (policy {printable(check.policy.id)})")
+        elif check.ok and check.exemptions is not None:
+            n = len(check.exemptions.entries)
+            click.echo(f"{printable(check.path)}: OK ({n} exemption{'s' if n != 1 else ''})")
+        else:
+            for problem in check.problems:
+                click.echo(printable(problem))
+    bad = [c for c in checks if not c.ok]
+    if bad:
+        total = sum(len(c.problems) for c in bad)
+        click.echo(
+            f"{total} problem{'s' if total != 1 else ''} in {len(bad)} of {len(checks)} "
+            f"file{'s' if len(checks) != 1 else ''}.",
+            err=True,
+        )
+        raise SystemExit(EXIT_INVALID)
+
+
+@policy.command()
+@click.argument("file", required=False, type=click.Path(path_type=Path))
+def show(file: Path | None) -> None:
+    """Print a policy's metadata (default: the shipped secure-mobile-phone policy)."""
+    click.echo(describe_policy(load_policy(file or default_policy_path())))
+
+
+def describe_policy(p: Policy) -> str:
+    """The policy as a reviewer reads it (plain text)."""
+    lines = [
+        f"Policy:    {p.id}",
+        f"Title:     {p.title}",
+        f"Severity:  {p.severity.value}",
+        f"Source:    {p.source}",
+        f"Digest:    {p.digest}",
+        "",
+        "Rationale:",
+        textwrap.fill(p.rationale.strip(), 96, initial_indent="  ", subsequent_indent="  "),
+        "",
+        "Remediation:",
+        textwrap.indent(p.remediation.strip(), "  "),
+        "",
+        "Related controls (related, not claimed):",
+    ]
+    lines += [f"  {c.framework} {c.control} ({c.relation})" for c in p.related_controls] or [
+        "  none"
+    ]
+    lines += ["", "Scope:", *_scope_lines(p.scope), "", _cloud_line(p)]
+    return "\n".join(printable(line) for chunk in lines for line in chunk.split("\n"))
+
+
+def _scope_lines(s: Scope) -> list[str]:
+    def some(values: tuple[object, ...], empty: str) -> str:
+        return ", ".join(str(v) for v in values) if values else empty
+
+    return [
+        f"  member types:     {some(s.types, 'all')}",
+        f"  member statuses:  {some(s.statuses, 'all')}",
+        f"  folders included: {some(s.include_folders, 'all')}",
+        f"  folders excluded: {some(s.exclude_folders, 'none')}",
+        f"  tags included:    {some(s.include_tags, 'any (no tag required)')}",
+        f"  tags excluded:    {some(s.exclude_tags, 'none')}",
+    ]
+
+
+def _cloud_line(p: Policy) -> str:
+    rule: CloudAccountRule = p.cloud_account_without_phone
+    if rule.result.value == "SKIPPED":
+        return "CloudAccount without a secure phone: SKIPPED"
+    severity = (rule.severity or p.severity).value
+    return f"CloudAccount without a secure phone: FAIL, severity {severity}, remediation manual"
+
+
+COMMANDS: list[click.Command] = [policy]
