@@ -549,13 +549,17 @@ class Remediator:
                         outcomes.append(self._member(item, prior.get(item.account_id)))
                     except _Fatal as fatal:
                         stopped = fatal.reason
+                    except ScannerError as exc:  # e.g. credentials gone: the same for everyone
+                        stopped = str(exc) + (f" ({exc.hint})" if exc.hint else "")
+                        self._notify("error", item, str(exc), exc.hint or "")
+                    if stopped and (not outcomes or outcomes[-1].account_id != item.account_id):
                         outcomes.append(
                             MemberOutcome(
                                 item.account_id,
                                 item.result.display_name,
                                 item.phone_masked,
                                 FAILED,
-                                fatal.reason,
+                                stopped,
                             )
                         )
                 pending.pop(0)

@@ -1,5 +1,327 @@
-"""rdscan CLI commands (being written)."""
+"""`rdscan remediate`, `rdscan print-policy`, `rdscan verify-journal`."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
 
 import click
+from tabulate import tabulate
 
-COMMANDS: list[click.Command] = []
+from ..errors import ConfigError, RemediationError
+from ..findings import ScanResult
+from ..iam import POLICY_KINDS, render_policy
+from ..journal import DEFAULT_JOURNAL_NAME, JournalError, JournalWriter, verify_journal
+from ..phone_sources import PhoneSources, load_phones_csv
+from ..phones import PhoneNumber
+from ..remediate import (
+    DryRun,
+    Event,
+    FlowOptions,
+    Plan,
+    PlanItem,
+    RdClientApi,
+    RemediationApi,
+    SentCode,
+    Summary,
+    build_plan,
+    run_flow,
+)
+from ..remediate import dry_run as check_plan
+from ..results_file import load_results
+from ..settings import Settings
+from .common import connection_options, printable
+
+_LEVEL_MARK = {"ok": "OK", "info": "..", "warn": "!!", "error": "XX"}
+
+
+class CliOperator:
+    """The operator at a terminal: click prompts, y/N never assumed."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.total = len(plan.items)
+        self.index = {item.account_id: n for n, item in enumerate(plan.items, start=1)}
+        self.shown: set[str] = set()
+
+    def header(self, item: PlanItem) -> None:
+        if item.account_id in self.shown:
+            return
+        self.shown.add(item.account_id)
+        r = item.result
+        click.echo(
+            f"\n[{self.index.get(item.account_id, '?')}/{self.total}] {printable(r.account_id)} "
+            f"{printable(r.display_name)} ({printable(r.type)}, {printable(r.folder_path)})"
+        )
+
+    def ask_phone(self, item: PlanItem, problem: str) -> str | None:
+        self.header(item)
+        try:
+            value: str = click.prompt(
+                "  Secure phone number as <country code>-<number> (empty: skip this member)",
+                default="",
+                show_default=False,
+            )
+        except click.exceptions.Abort:
+            raise KeyboardInterrupt from None
+        return value.strip() or None
+
+    def confirm(self, item: PlanItem, phone: PhoneNumber) -> bool:
+        self.header(item)
+        try:
+            return click.confirm(
+                f"  Send a verification code to {phone.masked} and bind it to "
+                f"{printable(item.account_id)}?",
+                default=False,
+            )
+        except click.exceptions.Abort:
+            raise KeyboardInterrupt from None
+
+    def ask_code(self, item: PlanItem, phone: PhoneNumber, sent: SentCode, tries_left: int) -> str:
+        try:
+            value: str = click.prompt(
+                f"  Code from the SMS to {phone.masked} (6 digits; r: new code; empty: give up)",
+                default="",
+                show_default=False,
+            )
+        except click.exceptions.Abort:
+            raise KeyboardInterrupt from None
+        return value
+
+    def offer_resend(self, item: PlanItem, reason: str) -> bool:
+        try:
+            return click.confirm(f"  {reason}. Send a new code?", default=False)
+        except click.exceptions.Abort:
+            raise KeyboardInterrupt from None
+
+    def notify(self, event: Event) -> None:
+        item_shown = event.account_id in self.shown or not event.account_id
+        if not item_shown:
+            click.echo(
+                f"\n[{self.index.get(event.account_id, '?')}/{self.total}] {event.account_id}"
+            )
+            self.shown.add(event.account_id)
+        click.echo(f"  {_LEVEL_MARK.get(event.level, '..')} {printable(event.message)}")
+        if event.hint:
+            click.echo(f"     Next: {printable(event.hint)}")
+
+
+def _make_api(settings: Settings) -> RemediationApi:
+    from ..client import RdClient  # imported here: the SDKs load only when a call is due
+
+    return RdClientApi(RdClient(settings))
+
+
+def _fresh_scan(settings: Settings, output_dir: Path) -> ScanResult:
+    try:
+        scan_module = importlib.import_module("scanner.scan")
+    except ImportError:
+        raise ConfigError(
+            "remediating from a fresh scan is not available in this build",
+            hint="run `rdscan scan` first, then "
+            "`rdscan remediate --from rdscan-report/report.json`",
+        ) from None
+    result: ScanResult = scan_module.run_scan(settings).scan
+    return result
+
+
+def _render_plan(plan: Plan) -> str:
+    lines = [f"Plan: {len(plan.items)} member(s), site {plan.site}"]
+    for n, item in enumerate(plan.items, start=1):
+        r = item.result
+        number = item.phone_masked or ("(asked at the prompt)" if item.kind == "no_phone" else "-")
+        lines.append(
+            f"[{n}] {printable(r.account_id)} {printable(r.display_name)} "
+            f"({printable(r.type)}): {item.kind}, number {number}"
+        )
+        if item.problem:
+            lines.append(f"    problem: {printable(item.problem)}")
+        if item.hint:
+            lines.append(f"    next: {printable(item.hint)}")
+    return "\n".join(lines)
+
+
+def _render_dry_run(dr: DryRun) -> str:
+    lines = ["DRY RUN: nothing will be sent or bound.", ""]
+    c = dr.caller
+    if c.caller is not None:
+        lines.append(
+            f"Caller: {printable(c.caller.arn)} ({printable(c.caller.identity_type)}, "
+            f"account {printable(c.caller.account_id)})"
+        )
+    lines.append("Caller check: " + ("OK" if c.ok else f"FAIL: {printable(c.problem)}"))
+    if c.hint and not c.ok:
+        lines.append(f"  Fix: {printable(c.hint)}")
+    for n, d in enumerate(dr.items, start=1):
+        r = d.item.result
+        number = d.item.phone_masked or (
+            "(asked at the prompt)" if d.item.kind == "no_phone" else "-"
+        )
+        lines.append("")
+        lines.append(
+            f"[{n}] {printable(r.account_id)} {printable(r.display_name)} ({printable(r.type)}, "
+            f"{printable(r.status)}, {printable(r.folder_path)})"
+        )
+        lines.append(f"    number: {number}")
+        if d.phone_state is not None:
+            flag = d.phone_state.has_secure_mobile_phone
+            lines.append(f"    GetAccount now: HasSecureMobilePhone={flag}")
+        lines.append(f"    would: {d.would}")
+        if d.item.sendable and not (d.phone_state and d.phone_state.has_secure_mobile_phone):
+            for call in d.item.calls():
+                lines.append(f"      - {call}")
+        for p in d.problems:
+            lines.append(f"    problem: {printable(p)}")
+        if d.item.hint and d.item.kind in ("bad_phone", "manual"):
+            lines.append(f"    next: {printable(d.item.hint)}")
+    lines.append("")
+    lines.extend(dr.notes)
+    return "\n".join(lines)
+
+
+def _render_summary(summary: Summary, journal: Path) -> str:
+    rows = [
+        [
+            printable(o.account_id),
+            printable(o.display_name),
+            o.phone_masked or "-",
+            o.outcome + (" (journal)" if o.from_journal else ""),
+            printable(o.detail)[:70],
+        ]
+        for o in summary.outcomes
+    ]
+    table = tabulate(rows, headers=["account", "name", "number", "outcome", "detail"])
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.counts.items()))
+    lines = ["", "Remediation summary", table, "", f"Totals: {counts or 'no members'}"]
+    if summary.stopped:
+        lines.append(f"Stopped sending: {printable(summary.stopped)}")
+    if summary.interrupted:
+        lines.append("Interrupted: run again with --resume to continue.")
+    lines.append(f"Journal: {journal}")
+    return "\n".join(lines)
+
+
+@click.command("remediate")
+@click.option(
+    "--from",
+    "from_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A report.json from `rdscan scan` (default: run a fresh scan).",
+)
+@click.option("--account", "accounts", multiple=True, metavar="ID", help="Only this member.")
+@click.option(
+    "--phones",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="RDSCAN_PHONES",
+    help="CSV with a header account_id,phone.",
+)
+@click.option("--phone-tag", metavar="TAG", help="Take the number from this member tag.")
+@click.option("--dry-run", is_flag=True, help="Print the plan and check preconditions only.")
+@click.option(
+    "--journal",
+    "journal_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=f"Journal file (default: {DEFAULT_JOURNAL_NAME} beside the results).",
+)
+@click.option("--resume", is_flag=True, help="Skip members the journal shows bound; continue.")
+@click.option(
+    "--max-code-attempts",
+    type=click.IntRange(1, 10),
+    default=3,
+    show_default=True,
+    help="Wrong codes allowed per code sent.",
+)
+@click.option(
+    "--output-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("rdscan-report"),
+    show_default=True,
+    help="Where the fresh scan's results (and the default journal) go.",
+)
+@connection_options
+def remediate_command(
+    from_path: Path | None,
+    accounts: tuple[str, ...],
+    phones: Path | None,
+    phone_tag: str | None,
+    dry_run: bool,
+    journal_path: Path | None,
+    resume: bool,
+    max_code_attempts: int,
+    output_dir: Path,
+    settings: Settings,
+) -> None:
+    """Bind secure phones for FAIL members through BindSecureMobilePhone, one confirmed member
+    at a time, with an append-only journal."""
+    by_account = load_phones_csv(phones) if phones else {}
+    sources = PhoneSources(by_account=by_account, tag=phone_tag)
+    if journal_path is None:
+        base = from_path.parent if from_path is not None else output_dir
+        journal_path = base / DEFAULT_JOURNAL_NAME
+    if resume and not journal_path.exists():
+        raise RemediationError(
+            f"nothing to resume: journal {journal_path} does not exist",
+            hint="give the journal of the interrupted run with --journal, or run without --resume",
+        )
+    api = _make_api(settings)
+    if from_path is not None:
+        scan, _ = load_results(from_path)
+    else:
+        scan = _fresh_scan(settings, output_dir)
+    if scan.evidence.site and scan.evidence.site != settings.site:
+        raise ConfigError(
+            f"the results are from site {scan.evidence.site!r} but --site is {settings.site!r}",
+            hint=f"run with --site {scan.evidence.site}",
+        )
+    plan = build_plan(scan, site=settings.site, accounts=accounts, phones=sources)
+    if dry_run:
+        result = check_plan(plan, api)
+        click.echo(_render_dry_run(result))
+        sys.exit(0 if result.ok else 1)
+    click.echo(_render_plan(plan))
+    if not plan.items:
+        click.echo("Nothing to remediate.")
+        return
+    writer = JournalWriter(journal_path)
+    try:
+        summary = run_flow(
+            plan,
+            api,
+            writer,
+            CliOperator(plan),
+            FlowOptions(max_code_attempts=max_code_attempts, resume=resume),
+        )
+    finally:
+        writer.close()
+    click.echo(_render_summary(summary, journal_path))
+    if summary.interrupted:
+        sys.exit(130)
+    if summary.stopped or summary.count("failed"):
+        sys.exit(1)
+
+
+@click.command("print-policy")
+@click.argument("kind", type=click.Choice(POLICY_KINDS))
+def print_policy_command(kind: str) -> None:
+    """Print a least-privilege RAM policy: `audit` (read-only) or `remediate` (Send + Bind)."""
+    click.echo(render_policy(kind), nl=False)
+
+
+@click.command("verify-journal")
+@click.argument("journal", type=click.Path(dir_okay=False, path_type=Path))
+def verify_journal_command(journal: Path) -> None:
+    """Recompute the SHA-256 chain of a remediation journal; exit 1 if it was tampered with."""
+    try:
+        check = verify_journal(journal)
+    except JournalError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        if exc.hint:
+            click.echo(f"Fix: {exc.hint}", err=True)
+        sys.exit(1)
+    click.echo(
+        f"OK: {check.path}: {check.lines} line(s), {check.members} member(s), chain intact; "
+        f"head sha256 {check.last_sha256}"
+    )
+
+
+COMMANDS: list[click.Command] = [remediate_command, print_policy_command, verify_journal_command]

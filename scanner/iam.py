@@ -1,0 +1,70 @@
+"""Least-privilege RAM policy documents for the identities that run rdscan.
+
+``audit``: read-only, enough to scan (the scanning identity can stay read-only).
+``remediate``: what the guided remediation calls: the caller check, GetAccount before and after,
+Send and Bind. Attach it to a separate identity used only for remediation.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .errors import ConfigError
+
+AUDIT_ACTIONS: tuple[str, ...] = (
+    "resourcemanager:GetResourceDirectory",
+    "resourcemanager:ListAccounts",
+    "resourcemanager:ListAccountsForParent",
+    "resourcemanager:GetAccount",
+    "resourcemanager:ListFoldersForParent",
+    "resourcemanager:GetFolder",
+)
+
+REMEDIATE_READ_ACTIONS: tuple[str, ...] = ("resourcemanager:GetAccount",)
+
+REMEDIATE_WRITE_ACTIONS: tuple[str, ...] = (
+    "resourcemanager:SendVerificationCodeForBindSecureMobilePhone",
+    "resourcemanager:BindSecureMobilePhone",
+)
+
+# sts:GetCallerIdentity needs no grant on Alibaba Cloud, but listing it documents the call and
+# keeps the policy valid where an explicit allow is required.
+STS_ACTIONS: tuple[str, ...] = ("sts:GetCallerIdentity",)
+
+POLICY_KINDS = ("audit", "remediate")
+
+
+def policy_document(kind: str) -> dict[str, Any]:
+    """The RAM policy document (Version "1") for ``audit`` or ``remediate``."""
+    if kind == "audit":
+        statements = [
+            {"Effect": "Allow", "Action": list(AUDIT_ACTIONS), "Resource": "*"},
+            {"Effect": "Allow", "Action": list(STS_ACTIONS), "Resource": "*"},
+        ]
+    elif kind == "remediate":
+        statements = [
+            {"Effect": "Allow", "Action": list(REMEDIATE_READ_ACTIONS), "Resource": "*"},
+            {"Effect": "Allow", "Action": list(REMEDIATE_WRITE_ACTIONS), "Resource": "*"},
+            {"Effect": "Allow", "Action": list(STS_ACTIONS), "Resource": "*"},
+        ]
+    else:
+        raise ConfigError(
+            f"unknown policy kind {kind!r}",
+            hint="use `rdscan print-policy audit` or `rdscan print-policy remediate`",
+        )
+    return {"Version": "1", "Statement": statements}
+
+
+def render_policy(kind: str) -> str:
+    return json.dumps(policy_document(kind), indent=2) + "\n"
+
+
+def actions_of(document: dict[str, Any]) -> set[str]:
+    """Every action an Allow statement of ``document`` grants."""
+    granted: set[str] = set()
+    for st in document.get("Statement", []):
+        if st.get("Effect") == "Allow":
+            actions = st.get("Action", [])
+            granted.update([actions] if isinstance(actions, str) else actions)
+    return granted
