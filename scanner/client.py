@@ -350,7 +350,20 @@ class RdClient:
     def _credentials(self) -> CredentialClient:
         with self._cred_lock:
             if self._credential is None:
-                self._credential = CredentialClient(provider=_credentials_provider(self.settings))
+                provider = _credentials_provider(self.settings)
+                try:  # load once, here, so that a bad source is a clear error, not a traceback
+                    provider.get_credentials()
+                except (
+                    CredentialException,
+                    ValueError,
+                    TeaException,
+                    requests.RequestException,
+                    OSError,
+                ) as exc:
+                    raise CredentialsError(
+                        f"cannot load credentials: {_short(str(exc))}", hint=CREDENTIALS_HINT
+                    ) from None
+                self._credential = CredentialClient(provider=provider)
             return self._credential
 
 

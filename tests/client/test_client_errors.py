@@ -1,0 +1,161 @@
+"""RdClient against the emulator over HTTP: identity, error mapping, hints, credentials."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from scanner.client import RdClient
+from scanner.errors import AuthError, ConnectionFailed, CredentialsError, NotFound
+from scanner.inventory import collect
+from scanner.settings import Settings
+
+
+@pytest.fixture
+def small(start_emulator, make_fixture):
+    data = make_fixture(12)
+    return data, start_emulator(data)
+
+
+def test_caller_identity_and_directory(small, make_settings):
+    _, srv = small
+    client = RdClient(make_settings(srv))
+    caller = client.caller_identity()
+    assert caller.arn == "acs:ram::1512345678901234:user/auditor"
+    assert caller.account_id == "1512345678901234"
+    assert caller.identity_type == "RAMUser"
+    rd = client.get_resource_directory()
+    assert (rd.id, rd.root_folder_id, rd.master_account_id) == (
+        "rd-3G6R01",
+        "r-Wm0001",
+        "1512345678901234",
+    )
+    assert client.api_calls() == {"GetCallerIdentity": 1, "GetResourceDirectory": 1}
+
+
+def test_wrong_secret_is_an_auth_error_naming_the_secret(small, make_settings):
+    _, srv = small
+    settings = make_settings(srv, access_key_secret="not-the-secret")
+    with pytest.raises(AuthError) as info:
+        RdClient(settings).get_resource_directory()
+    err = info.value
+    assert err.code == "SignatureDoesNotMatch"
+    assert err.status == 400
+    assert err.request_id
+    assert err.action == "GetResourceDirectory"
+    assert "secret" in (err.hint or "")
+    assert "not-the-secret" not in str(err) + (err.hint or "")
+
+
+def test_unknown_key_is_an_auth_error(small, make_settings):
+    _, srv = small
+    settings = make_settings(srv, access_key_id="LTAI-nobody")
+    with pytest.raises(AuthError) as info:
+        RdClient(settings).caller_identity()
+    assert info.value.code.startswith("InvalidAccessKeyId")
+    assert "ACCESS_KEY_ID" in (info.value.hint or "")
+    assert RdClient(settings).throttled_count() == 0
+
+
+def test_outsider_gets_not_found_with_the_management_account_hint(small, make_settings):
+    _, srv = small
+    client = RdClient(make_settings(srv, "outsider"))
+    with pytest.raises(NotFound) as info:
+        collect(client, concurrency=2)
+    assert info.value.code in ("ResourceDirectoryNotInUse", "EntityNotExists.ResourceDirectory")
+    assert "management account" in (info.value.hint or "")
+    # a business error is never retried
+    assert client.api_calls() == {"GetResourceDirectory": 1}
+    assert srv.call_counts().get("GetResourceDirectory") == 1
+
+
+def test_raw_message_not_the_decorated_one(small, make_settings):
+    _, srv = small
+    with pytest.raises(NotFound) as info:
+        RdClient(make_settings(srv)).get_account_phone("1999999999999999")
+    err = info.value
+    assert err.code == "EntityNotExists.Account"
+    assert not err.message.startswith("code:")
+    assert "request id" not in err.message
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_unreachable_endpoint_is_connection_failed():
+    settings = Settings(
+        endpoint=f"127.0.0.1:{_closed_port()}",
+        protocol="http",
+        access_key_id="LTAI-auditor",
+        access_key_secret="auditor-secret",
+        max_attempts=2,
+        retry_base_s=0.01,
+        connect_timeout_ms=1000,
+    )
+    client = RdClient(settings)
+    with pytest.raises(ConnectionFailed) as info:
+        client.get_resource_directory()
+    assert "--endpoint" in (info.value.hint or "")
+    assert "gave up after 2 attempts" in info.value.message
+    assert client.api_calls() == {"GetResourceDirectory": 2}  # connection errors are retried
+
+
+def test_https_against_the_plain_http_emulator_says_use_http(small):
+    _, srv = small
+    settings = Settings(
+        endpoint=srv.endpoint, access_key_id="LTAI-auditor", access_key_secret="auditor-secret"
+    )
+    with pytest.raises(ConnectionFailed) as info:
+        RdClient(settings).get_resource_directory()
+    assert "--protocol http" in (info.value.hint or "")
+
+
+def test_missing_credentials_is_a_credentials_error(small):
+    _, srv = small
+    client = RdClient(Settings(endpoint=srv.endpoint, protocol="http"))
+    with pytest.raises(CredentialsError) as info:
+        client.get_resource_directory()
+    assert "ALIBABA_CLOUD_ACCESS_KEY_ID" in (info.value.hint or "")
+    assert srv.call_counts() == {}
+
+
+def test_half_an_access_key_is_a_credentials_error(small):
+    _, srv = small
+    settings = Settings(endpoint=srv.endpoint, protocol="http", access_key_id="LTAI-auditor")
+    with pytest.raises(CredentialsError):
+        RdClient(settings).caller_identity()
+
+
+def test_unknown_profile_is_a_credentials_error(small, tmp_path, monkeypatch):
+    _, srv = small
+    monkeypatch.setenv("ALIBABA_CLOUD_CREDENTIALS_FILE", str(tmp_path / "credentials.ini"))
+    settings = Settings(endpoint=srv.endpoint, protocol="http", profile="nope")
+    with pytest.raises(CredentialsError) as info:
+        RdClient(settings).caller_identity()
+    assert "nope" in info.value.message
+
+
+def test_profile_from_a_credentials_ini(small, tmp_path, monkeypatch):
+    _, srv = small
+    ini = tmp_path / "credentials.ini"
+    ini.write_text(
+        "[scan]\ntype = access_key\naccess_key_id = LTAI-auditor\n"
+        "access_key_secret = auditor-secret\n"
+    )
+    monkeypatch.setenv("ALIBABA_CLOUD_CREDENTIALS_FILE", str(ini))
+    settings = Settings(endpoint=srv.endpoint, protocol="http", profile="scan")
+    assert RdClient(settings).caller_identity().arn.endswith("user/auditor")
+
+
+def test_a_broken_profile_is_a_credentials_error(small, tmp_path, monkeypatch):
+    _, srv = small
+    ini = tmp_path / "credentials.ini"
+    ini.write_text("[scan]\ntype = something_else\n")
+    monkeypatch.setenv("ALIBABA_CLOUD_CREDENTIALS_FILE", str(ini))
+    settings = Settings(endpoint=srv.endpoint, protocol="http", profile="scan")
+    with pytest.raises(CredentialsError):
+        RdClient(settings).caller_identity()
