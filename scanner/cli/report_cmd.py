@@ -1,5 +1,81 @@
-"""rdscan CLI commands (being written)."""
+"""`rdscan report`: re-render the reports from a saved report.json, offline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
 
 import click
 
-COMMANDS: list[click.Command] = []
+from ..findings import RemediationOutcome
+from ..report import parse_formats, sha256_hex, write_rendered
+from ..results_file import load_results
+from .common import printable
+
+REPORT_FORMATS = ("html", "md", "csv")
+
+
+def _load_journal(path: Path | None) -> Sequence[RemediationOutcome]:
+    if path is None:
+        return ()
+    from ..journal import load_outcomes  # raises a ScannerError on a corrupt/tampered journal
+
+    return load_outcomes(path)
+
+
+@click.command("report")
+@click.argument("results", type=click.Path(path_type=Path, dir_okay=False), metavar="RESULTS.json")
+@click.option(
+    "--format",
+    "formats",
+    default="html,md,csv",
+    show_default=True,
+    envvar="RDSCAN_REPORT_FORMAT",
+    help=f"Comma-separated formats to write: {', '.join(REPORT_FORMATS)}.",
+)
+@click.option(
+    "--output-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Where to write the reports (default: the folder of RESULTS.json).",
+)
+@click.option(
+    "--journal",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="A remediation journal: adds a 'remediated since the scan' section.",
+)
+@click.option(
+    "--templates-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    envvar="RDSCAN_TEMPLATES_DIR",
+    help="Folder with report.html.j2 and report.md.j2 to use instead of the bundled ones.",
+)
+def report(
+    results: Path,
+    formats: str,
+    output_dir: Path | None,
+    journal: Path | None,
+    templates_dir: Path | None,
+) -> None:
+    """Re-render reports from a saved RESULTS.json (no network).
+
+    The HTML and Markdown footers carry the SHA-256 of RESULTS.json exactly as read.
+    """
+    names = parse_formats(formats, REPORT_FORMATS)
+    scan, raw = load_results(results)
+    outcomes = _load_journal(journal)
+    written = write_rendered(
+        scan,
+        names,
+        output_dir if output_dir is not None else results.parent,
+        source_sha256=sha256_hex(raw),
+        remediations=outcomes,
+        templates_dir=templates_dir,
+    )
+    for fmt in names:
+        click.echo(f"{fmt:<4} {printable(written[fmt])}")
+
+
+COMMANDS: list[click.Command] = [report]
