@@ -1,5 +1,141 @@
-"""rdscan CLI commands (being written)."""
+"""``rdscan emulator serve`` and ``rdscan emulator generate``."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
 
 import click
 
-COMMANDS: list[click.Command] = []
+from ..emulator import EmulatorServer, generate_fixture, load_fixture, sample_fixture_path
+from ..errors import ConfigError
+
+
+@click.group("emulator")
+def emulator() -> None:
+    """Run the local Resource Directory API emulator, or generate fixtures for it."""
+
+
+@emulator.command("serve")
+@click.option(
+    "--fixture",
+    "fixture_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="RDSCAN_EMULATOR_FIXTURE",
+    help="Fixture file (YAML/JSON). Default: the bundled sample directory.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="RDSCAN_EMULATOR_HOST")
+@click.option(
+    "--port",
+    default=0,
+    show_default=True,
+    type=int,
+    help="0 picks a free port.",
+    envvar="RDSCAN_EMULATOR_PORT",
+)
+@click.option(
+    "--rate-limit",
+    default=20.0,
+    show_default=True,
+    type=float,
+    envvar="RDSCAN_EMULATOR_RATE_LIMIT",
+    help="Requests per second per caller and action (0: unlimited).",
+)
+@click.option("--latency-ms", default=0.0, show_default=True, type=float, help="Added per request.")
+@click.option(
+    "--fault-rate",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0.0, 1.0),
+    help="Share of requests answered 503 ServiceUnavailable.",
+)
+@click.option(
+    "--sms-outbox",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Append each verification code sent as a JSON line to this file.",
+)
+@click.option("--code-ttl", default=300, show_default=True, type=int, help="Code lifetime (s).")
+@click.option(
+    "--daily-send-limit", default=5, show_default=True, type=int, help="Codes per member per day."
+)
+@click.option("--seed", type=int, help="Seed for codes and random faults (reproducible runs).")
+def serve(
+    fixture_path: Path | None,
+    host: str,
+    port: int,
+    rate_limit: float,
+    latency_ms: float,
+    fault_rate: float,
+    sms_outbox: Path | None,
+    code_ttl: int,
+    daily_send_limit: int,
+    seed: int | None,
+) -> None:
+    """Serve the RD API on HOST:PORT until interrupted (Ctrl-C or SIGTERM)."""
+    fixture = load_fixture(fixture_path or sample_fixture_path())
+    for warning in fixture.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    srv = EmulatorServer(
+        fixture,
+        host=host,
+        port=port,
+        rate_limit=rate_limit,
+        latency_ms=latency_ms,
+        fault_rate=fault_rate,
+        sms_outbox=sms_outbox,
+        code_ttl_s=code_ttl,
+        daily_send_limit=daily_send_limit,
+        seed=seed,
+    )
+    try:
+        srv.start()
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+            hint="choose another --port (0 picks a free one)",
+        ) from exc
+    click.echo(f"rdscan emulator listening on {srv.url}")
+    sys.stdout.flush()
+    stop = threading.Event()
+
+    def _on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        srv.stop()
+    click.echo("rdscan emulator stopped", err=True)
+
+
+@emulator.command("generate")
+@click.option("--accounts", required=True, type=click.IntRange(1, 1_000_000), help="Members.")
+@click.option("--seed", default=1, show_default=True, type=int)
+@click.option(
+    "--missing-ratio",
+    default=0.3,
+    show_default=True,
+    type=click.FloatRange(0.0, 1.0),
+    help="Share of members without a secure mobile phone.",
+)
+@click.option("--site", type=click.Choice(["cn", "intl"]), default="cn", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Write JSON instead of YAML.")
+def generate(accounts: int, seed: int, missing_ratio: float, site: str, as_json: bool) -> None:
+    """Write a synthetic fixture with N members to stdout."""
+    import yaml
+
+    data = generate_fixture(accounts=accounts, seed=seed, missing_ratio=missing_ratio, site=site)
+    if as_json:
+        click.echo(json.dumps(data, indent=1))
+    else:
+        click.echo(yaml.safe_dump(data, sort_keys=False, width=1000), nl=False)
+
+
+COMMANDS: list[click.Command] = [emulator]

@@ -1,0 +1,412 @@
+"""Emulator fixtures: load a YAML (or JSON) file, validate every entry, return frozen values.
+
+A fixture is refused as a whole (``FixtureError`` naming the entry) when any entry is wrong; it
+is never half-loaded. The keys are documented in ``scanner/emulator/__init__.py``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import FixtureError
+
+SITES = ("cn", "intl")
+ACCOUNT_TYPES = ("ResourceAccount", "CloudAccount")
+IDENTITY_TYPES = ("RAMUser", "AssumedRoleUser", "Account")
+JOIN_METHODS = ("created", "invited")
+PHONE_RE = re.compile(r"^(\d{1,4})-(\d{4,20})$")
+_STATUS_RE = re.compile(r"^[A-Za-z]+$")
+_ACCOUNT_ID_FROM_ARN = re.compile(r"^acs:ram::(\d+):")
+DEFAULT_TIME = "2024-01-01T00:00:00Z"
+
+_RD_KEYS = {"id", "root_folder_id", "master_account_id", "master_account_name", "create_time"}
+_FOLDER_KEYS = {"id", "name", "parent", "create_time"}
+_ACCOUNT_KEYS = {
+    "id",
+    "display_name",
+    "account_name",
+    "type",
+    "status",
+    "folder",
+    "join_method",
+    "join_time",
+    "modify_time",
+    "secure_mobile_phone",
+    "tags",
+    "enterprise_real_name_verified",
+    "omit_phone_flag",
+}
+_CALLER_KEYS = {
+    "access_key_id",
+    "access_key_secret",
+    "arn",
+    "identity_type",
+    "allow",
+    "account_id",
+    "security_token",
+    "security_token_expired",
+    "active",
+    "user_id",
+    "role_id",
+    "principal_id",
+}
+_TOP_KEYS = {"site", "resource_directory", "folders", "accounts", "callers"}
+
+
+@dataclass(frozen=True)
+class DirectorySpec:
+    id: str
+    root_folder_id: str
+    master_account_id: str
+    master_account_name: str = ""
+    create_time: str = DEFAULT_TIME
+
+
+@dataclass(frozen=True)
+class FolderSpec:
+    id: str
+    name: str
+    parent: str  # a folder id or the root folder id
+    create_time: str = DEFAULT_TIME
+
+
+@dataclass(frozen=True)
+class AccountSpec:
+    id: str
+    display_name: str
+    type: str
+    status: str
+    folder: str
+    account_name: str = ""
+    join_method: str = "created"
+    join_time: str = DEFAULT_TIME
+    modify_time: str = DEFAULT_TIME
+    secure_mobile_phone: str | None = None
+    tags: tuple[tuple[str, str], ...] = ()
+    enterprise_real_name_verified: bool = True
+    omit_phone_flag: bool = False
+
+    def __repr__(self) -> str:  # never show a full phone number
+        return f"AccountSpec(id={self.id!r}, display_name={self.display_name!r}, type={self.type})"
+
+
+@dataclass(frozen=True)
+class CallerSpec:
+    access_key_id: str
+    access_key_secret: str = field(repr=False)
+    arn: str
+    identity_type: str
+    allow: tuple[str, ...]
+    account_id: str
+    security_token: str | None = field(default=None, repr=False)
+    security_token_expired: bool = False
+    active: bool = True
+    user_id: str = ""
+    role_id: str = ""
+    principal_id: str = ""
+
+
+@dataclass(frozen=True)
+class Fixture:
+    site: str
+    directory: DirectorySpec
+    folders: tuple[FolderSpec, ...]
+    accounts: tuple[AccountSpec, ...]
+    callers: tuple[CallerSpec, ...]
+    source: str = "<fixture>"
+    warnings: tuple[str, ...] = ()
+
+    def caller(self, access_key_id: str) -> CallerSpec | None:
+        for c in self.callers:
+            if c.access_key_id == access_key_id:
+                return c
+        return None
+
+
+def sample_fixture_path() -> Path:
+    """The bundled sample directory (about 60 members) that ``rdscan demo`` serves."""
+    return Path(__file__).with_name("samples") / "sample-directory.yaml"
+
+
+def load_fixture(path: str | Path) -> Fixture:
+    """Read and validate a fixture file (YAML or JSON)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise FixtureError(
+            f"cannot read fixture {p}: {exc.strerror or exc}",
+            hint="check the path given to --fixture",
+        ) from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise FixtureError(
+            f"fixture {p} is not valid YAML: {exc}",
+            hint="fix the syntax at the position shown",
+        ) from exc
+    return parse_fixture(data, source=str(p))
+
+
+def parse_fixture(data: Any, source: str = "<fixture>") -> Fixture:
+    """Validate fixture data (already parsed from YAML/JSON) into a frozen ``Fixture``."""
+    return _Parser(source).parse(data)
+
+
+def parse_account(entry: Any, where: str, default_folder: str) -> AccountSpec:
+    """Validate one account entry (used by ``DirectoryState.add_account`` too)."""
+    return _Parser("<account>").account(entry, where, default_folder)
+
+
+class _Parser:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.warnings: list[str] = []
+
+    def fail(self, where: str, problem: str, hint: str) -> FixtureError:
+        return FixtureError(f"fixture {self.source}: {where}: {problem}", hint=hint)
+
+    def unknown(self, where: str, entry: Mapping[str, Any], known: set[str]) -> None:
+        for key in sorted(set(entry) - known):
+            self.warnings.append(f"{where}: unknown key {key!r} ignored")
+
+    def text(self, entry: Mapping[str, Any], key: str, where: str, *, required: bool = True) -> str:
+        value = entry.get(key)
+        if value is None:
+            if required:
+                raise self.fail(where, f"missing {key!r}", f"add {key}: to this entry")
+            return ""
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise self.fail(
+                where, f"{key!r} must be a string, not {type(value).__name__}", "quote the value"
+            )
+        text = str(value).strip()
+        if required and not text:
+            raise self.fail(where, f"{key!r} is empty", f"give {key} a value")
+        return text
+
+    def flag(self, entry: Mapping[str, Any], key: str, where: str, default: bool) -> bool:
+        value = entry.get(key, default)
+        if not isinstance(value, bool):
+            raise self.fail(where, f"{key!r} must be true or false", f"write {key}: true|false")
+        return value
+
+    def time(self, entry: Mapping[str, Any], key: str, where: str) -> str:
+        value = entry.get(key)
+        if value is None:
+            return DEFAULT_TIME
+        if hasattr(value, "isoformat"):  # YAML parses unquoted timestamps
+            text = value.isoformat()
+            return text.replace("+00:00", "Z") if "+00:00" in text else text
+        return self.text(entry, key, where)
+
+    def mapping(self, value: Any, where: str) -> Mapping[str, Any]:
+        if not isinstance(value, Mapping):
+            raise self.fail(where, "must be a mapping of keys to values", "write it as key: value")
+        return value
+
+    def parse(self, data: Any) -> Fixture:
+        top = self.mapping(data, "top level")
+        self.unknown("top level", top, _TOP_KEYS)
+        site = str(top.get("site", "cn"))
+        if site not in SITES:
+            raise self.fail("site", f"unknown site {site!r}", "use site: cn or site: intl")
+        rd = self.mapping(top.get("resource_directory"), "resource_directory")
+        self.unknown("resource_directory", rd, _RD_KEYS)
+        directory = DirectorySpec(
+            id=self.text(rd, "id", "resource_directory"),
+            root_folder_id=self.text(rd, "root_folder_id", "resource_directory"),
+            master_account_id=self.text(rd, "master_account_id", "resource_directory"),
+            master_account_name=self.text(
+                rd, "master_account_name", "resource_directory", required=False
+            ),
+            create_time=self.time(rd, "create_time", "resource_directory"),
+        )
+        folders = self.folders(top.get("folders") or [], directory.root_folder_id)
+        folder_ids = {f.id for f in folders} | {directory.root_folder_id}
+        accounts = self.accounts(top.get("accounts") or [], folder_ids, directory.root_folder_id)
+        callers = self.callers(top.get("callers") or [])
+        return Fixture(
+            site=site,
+            directory=directory,
+            folders=folders,
+            accounts=accounts,
+            callers=callers,
+            source=self.source,
+            warnings=tuple(self.warnings),
+        )
+
+    def entries(self, value: Any, name: str) -> list[Any]:
+        if not isinstance(value, list):
+            raise self.fail(name, "must be a list", f"write {name}: as a YAML list (- ...)")
+        return value
+
+    def folders(self, value: Any, root: str) -> tuple[FolderSpec, ...]:
+        out: dict[str, FolderSpec] = {}
+        for i, raw in enumerate(self.entries(value, "folders")):
+            where = f"folders[{i}]"
+            entry = self.mapping(raw, where)
+            fid = self.text(entry, "id", where)
+            where = f"folders[{i}] (id {fid})"
+            self.unknown(where, entry, _FOLDER_KEYS)
+            if fid in out or fid == root:
+                raise self.fail(
+                    where, f"duplicate folder id {fid!r}", "give each folder its own id"
+                )
+            out[fid] = FolderSpec(
+                id=fid,
+                name=self.text(entry, "name", where),
+                parent=self.text(entry, "parent", where, required=False) or root,
+                create_time=self.time(entry, "create_time", where),
+            )
+        for i, f in enumerate(out.values()):
+            if f.parent != root and f.parent not in out:
+                raise self.fail(
+                    f"folders[{i}] (id {f.id})",
+                    f"unknown parent folder {f.parent!r}",
+                    "use the id of a folder listed under folders:, or the root_folder_id",
+                )
+        for i, f in enumerate(out.values()):  # every chain must reach the root
+            seen = {f.id}
+            parent = f.parent
+            while parent != root:
+                if parent in seen:
+                    raise self.fail(
+                        f"folders[{i}] (id {f.id})",
+                        "folder parents form a cycle",
+                        "make every folder chain end at the root folder",
+                    )
+                seen.add(parent)
+                parent = out[parent].parent
+        return tuple(out.values())
+
+    def accounts(self, value: Any, folder_ids: set[str], root: str) -> tuple[AccountSpec, ...]:
+        out: dict[str, AccountSpec] = {}
+        for i, raw in enumerate(self.entries(value, "accounts")):
+            account = self.account(raw, f"accounts[{i}]", root)
+            where = f"accounts[{i}] (id {account.id})"
+            if account.id in out:
+                raise self.fail(
+                    where, f"duplicate account id {account.id!r}", "give each account its own id"
+                )
+            if account.folder not in folder_ids:
+                raise self.fail(
+                    where,
+                    f"unknown folder {account.folder!r}",
+                    "use the id of a folder listed under folders:, or the root_folder_id",
+                )
+            out[account.id] = account
+        return tuple(out.values())
+
+    def account(self, raw: Any, where: str, root: str) -> AccountSpec:
+        entry = self.mapping(raw, where)
+        aid = self.text(entry, "id", where)
+        where = f"{where} (id {aid})"
+        self.unknown(where, entry, _ACCOUNT_KEYS)
+        if any(ch.isspace() for ch in aid) or len(aid) > 64:
+            raise self.fail(where, f"bad account id {aid!r}", "use the 16-digit account id")
+        kind = self.text(entry, "type", where)
+        if kind not in ACCOUNT_TYPES:
+            raise self.fail(where, f"bad type {kind!r}", "use ResourceAccount or CloudAccount")
+        status = self.text(entry, "status", where, required=False) or "CreateSuccess"
+        if not _STATUS_RE.match(status):
+            raise self.fail(
+                where, f"bad status {status!r}", "use a member status such as CreateSuccess"
+            )
+        join_method = self.text(entry, "join_method", where, required=False) or (
+            "created" if kind == "ResourceAccount" else "invited"
+        )
+        if join_method not in JOIN_METHODS:
+            raise self.fail(where, f"bad join_method {join_method!r}", "use created or invited")
+        phone = entry.get("secure_mobile_phone")
+        if phone is not None:
+            phone = str(phone).strip()
+            if not PHONE_RE.match(phone):
+                raise self.fail(
+                    where,
+                    "secure_mobile_phone is not in the form <country code>-<number>",
+                    "write it as e.g. 86-13900001234, or leave it out for no phone",
+                )
+        tags_raw = entry.get("tags") or {}
+        if not isinstance(tags_raw, Mapping):
+            raise self.fail(where, "tags must be a mapping", "write tags: {key: value}")
+        tags = []
+        for k, v in tags_raw.items():
+            if isinstance(v, (Mapping, list)) or not str(k):
+                raise self.fail(where, f"bad tag {k!r}", "tags are key: value strings")
+            tags.append((str(k), "" if v is None else str(v)))
+        display = self.text(entry, "display_name", where)
+        return AccountSpec(
+            id=aid,
+            display_name=display,
+            type=kind,
+            status=status,
+            folder=self.text(entry, "folder", where, required=False) or root,
+            account_name=self.text(entry, "account_name", where, required=False)
+            or f"{aid}@rd.onaliyun.com",
+            join_method=join_method,
+            join_time=self.time(entry, "join_time", where),
+            modify_time=self.time(entry, "modify_time", where),
+            secure_mobile_phone=phone or None,
+            tags=tuple(tags),
+            enterprise_real_name_verified=self.flag(
+                entry, "enterprise_real_name_verified", where, True
+            ),
+            omit_phone_flag=self.flag(entry, "omit_phone_flag", where, False),
+        )
+
+    def callers(self, value: Any) -> tuple[CallerSpec, ...]:
+        out: dict[str, CallerSpec] = {}
+        for i, raw in enumerate(self.entries(value, "callers")):
+            where = f"callers[{i}]"
+            entry = self.mapping(raw, where)
+            key_id = self.text(entry, "access_key_id", where)
+            where = f"callers[{i}] (access_key_id {key_id})"
+            self.unknown(where, entry, _CALLER_KEYS)
+            if key_id in out:
+                raise self.fail(where, "duplicate access_key_id", "give each caller its own key")
+            arn = self.text(entry, "arn", where)
+            identity = self.text(entry, "identity_type", where, required=False) or "RAMUser"
+            if identity not in IDENTITY_TYPES:
+                raise self.fail(
+                    where,
+                    f"bad identity_type {identity!r}",
+                    "use RAMUser, AssumedRoleUser or Account",
+                )
+            account_id = self.text(entry, "account_id", where, required=False)
+            if not account_id:
+                m = _ACCOUNT_ID_FROM_ARN.match(arn)
+                if not m:
+                    raise self.fail(
+                        where,
+                        f"cannot read the account id from arn {arn!r}",
+                        "use an ARN like acs:ram::<account id>:user/<name>, or add account_id:",
+                    )
+                account_id = m.group(1)
+            allow_raw = entry.get("allow", [])
+            if isinstance(allow_raw, str):
+                allow_raw = [allow_raw]
+            if not isinstance(allow_raw, list) or not all(isinstance(a, str) for a in allow_raw):
+                raise self.fail(where, "allow must be a list of actions", 'write allow: ["*"]')
+            token = self.text(entry, "security_token", where, required=False) or None
+            out[key_id] = CallerSpec(
+                access_key_id=key_id,
+                access_key_secret=self.text(entry, "access_key_secret", where),
+                arn=arn,
+                identity_type=identity,
+                allow=tuple(allow_raw),
+                account_id=account_id,
+                security_token=token,
+                security_token_expired=self.flag(entry, "security_token_expired", where, False),
+                active=self.flag(entry, "active", where, True),
+                user_id=self.text(entry, "user_id", where, required=False),
+                role_id=self.text(entry, "role_id", where, required=False),
+                principal_id=self.text(entry, "principal_id", where, required=False),
+            )
+        return tuple(out.values())

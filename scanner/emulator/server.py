@@ -1,0 +1,299 @@
+"""The emulator's HTTP server: routing, the error envelope, rate limits, faults, latency.
+
+``EmulatorServer`` runs a ``ThreadingHTTPServer`` (HTTP/1.1, keep-alive) in a background
+thread. Each request is answered in its own thread; injected latency sleeps only there.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import threading
+import time
+import uuid
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from .api import ROUTES, Call, Route
+from .auth import Authenticator, Incoming
+from .errors import ApiFault
+from .fixture import CallerSpec, Fixture
+from .limits import FaultPlan, RateLimiter, ScriptedFault
+from .state import DirectoryState
+
+_DEFAULT_HOST = "resourcemanager.aliyuncs.com"
+
+
+def _request_id() -> str:
+    return str(uuid.uuid4()).upper()
+
+
+def _allowed(caller: CallerSpec, ram_action: str) -> bool:
+    wanted = ram_action.lower()
+    return any(fnmatch.fnmatchcase(wanted, pattern.lower()) for pattern in caller.allow)
+
+
+def _access_denied(caller: CallerSpec, ram_action: str) -> ApiFault:
+    principal = {"RAMUser": "SubUser", "AssumedRoleUser": "AssumedRoleUser"}.get(
+        caller.identity_type, "Account"
+    )
+    detail = {
+        "AuthAction": ram_action,
+        "AuthPrincipalType": principal,
+        "AuthPrincipalOwnerId": caller.account_id,
+        "AuthPrincipalDisplayName": caller.arn.rsplit("/", 1)[-1],
+        "NoPermissionType": "ImplicitDeny",
+        "PolicyType": "AccountLevelIdentityBasedPolicy",
+        "EncodedDiagnosticMessage": "",
+    }
+    return ApiFault(
+        "NoPermission",
+        f"You are not authorized to do this operation. Action: {ram_action}.",
+        extra={"AccessDeniedDetail": detail},
+    )
+
+
+class _Http(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 256
+
+
+class EmulatorServer:
+    """The local RD API. Start it, point the SDKs at ``endpoint`` with ``protocol='http'``."""
+
+    def __init__(
+        self,
+        fixture: Fixture,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        rate_limit: float = 20.0,
+        latency_ms: float = 0,
+        fault_rate: float = 0.0,
+        sms_outbox: str | Path | None = None,
+        code_ttl_s: float = 300,
+        daily_send_limit: int = 5,
+        seed: int | None = None,
+    ) -> None:
+        self.fixture = fixture
+        self.state = DirectoryState(
+            fixture,
+            sms_outbox=sms_outbox,
+            code_ttl_s=code_ttl_s,
+            daily_send_limit=daily_send_limit,
+            seed=seed,
+        )
+        self.latency_ms = latency_ms
+        self._auth = Authenticator(fixture)
+        self._limiter = RateLimiter(rate_limit)
+        self._faults = FaultPlan(fault_rate, seed)
+        self._counts: Counter[str] = Counter()
+        self._counts_lock = threading.Lock()
+        self._host = host
+        self._port = port
+        self._httpd: _Http | None = None
+        self._thread: threading.Thread | None = None
+
+    # ---- life cycle ----------------------------------------------------------------------
+    def start(self) -> EmulatorServer:
+        if self._httpd is not None:
+            return self
+        handler = type("EmulatorHandler", (_Handler,), {"emulator": self})
+        self._httpd = _Http((self._host, self._port), handler)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name="rdscan-emulator",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is None:
+            return
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._httpd = None
+        self._thread = None
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until ``stop()`` is called from another thread."""
+        self.start()
+        assert self._thread is not None
+        while self._thread is not None and self._thread.is_alive():
+            self._thread.join(timeout=0.2)
+
+    def __enter__(self) -> EmulatorServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def address(self) -> tuple[str, int]:
+        if self._httpd is None:
+            raise RuntimeError("the emulator is not running")
+        host, port = self._httpd.server_address[:2]
+        return str(host), int(port)
+
+    @property
+    def endpoint(self) -> str:
+        host, port = self.address
+        return f"{host}:{port}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.endpoint}"
+
+    # ---- test and benchmark controls --------------------------------------------------------
+    def script_fault(
+        self,
+        action: str = "*",
+        count: int = 1,
+        code: str = "ServiceUnavailable",
+        status: int | None = None,
+        retry_after_ms: int | None = None,
+        message: str = "",
+    ) -> None:
+        """The next ``count`` calls of ``action`` ("*" = any) fail with ``code``."""
+        probe = ApiFault(code, message, status=status or 0)
+        self._faults.script(
+            action, count, ScriptedFault(probe.code, probe.status, probe.message, retry_after_ms)
+        )
+
+    def clear_faults(self) -> None:
+        self._faults.clear()
+
+    @property
+    def fault_rate(self) -> float:
+        return self._faults.fault_rate
+
+    @fault_rate.setter
+    def fault_rate(self, value: float) -> None:
+        self._faults.fault_rate = value
+
+    def set_rate_limit(self, rate: float) -> None:
+        self._limiter.set_rate(rate)
+
+    def call_counts(self) -> dict[str, int]:
+        with self._counts_lock:
+            return dict(self._counts)
+
+    def reset_counts(self) -> None:
+        with self._counts_lock:
+            self._counts.clear()
+
+    def outbox(self) -> list[dict[str, Any]]:
+        return self.state.outbox()
+
+    def expire_codes(self) -> None:
+        self.state.expire_codes()
+
+    # ---- request processing (called from handler threads) ---------------------------------
+    def _count(self, action: str) -> None:
+        with self._counts_lock:
+            self._counts[action] += 1
+
+    def handle(self, req: Incoming) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """Answer one request: (HTTP status, JSON body, extra headers)."""
+        request_id = _request_id()
+        action = req.header("x-acs-action") or req.params.get("Action") or ""
+        version = req.header("x-acs-version") or req.params.get("Version") or ""
+        route = ROUTES.get((version, action))
+        host = route.host if route else _DEFAULT_HOST
+        product = route.product if route else "ResourceManager"
+        self._count(action or "(none)")
+        if self.latency_ms:
+            time.sleep(self.latency_ms / 1000.0)
+        try:
+            if route is None:
+                if not action:
+                    raise ApiFault("MissingParameter", "Action is mandatory for this action.")
+                raise ApiFault("InvalidApi.NotFound")
+            if req.method not in ("GET", "POST"):
+                raise ApiFault("UnsupportedHTTPMethod")
+            body = self._dispatch(req, route, action, version)
+        except ApiFault as fault:
+            return self._error(fault, request_id, host, product)
+        except Exception as exc:  # a bug in the emulator: still a JSON answer
+            internal = ApiFault("InternalError", f"InternalError: {type(exc).__name__}: {exc}")
+            return self._error(internal, request_id, host, product)
+        return 200, {"RequestId": request_id, **body}, {}
+
+    def _dispatch(self, req: Incoming, route: Route, action: str, version: str) -> dict[str, Any]:
+        scripted = self._faults.next_fault(action)
+        if scripted is not None:
+            headers = {}
+            if scripted.retry_after_ms:
+                headers["x-acs-retry-after"] = str(scripted.retry_after_ms)
+            raise ApiFault(scripted.code, scripted.message, scripted.status, headers)
+        caller = self._auth.authenticate(req)
+        if not self._limiter.allow(caller.access_key_id, action):
+            raise ApiFault("Throttling.User")
+        if route.ram_action is not None and not _allowed(caller, route.ram_action):
+            raise _access_denied(caller, route.ram_action)
+        call = Call(self.state, caller, req.params, version, action)
+        return route.handler(call)
+
+    @staticmethod
+    def _error(
+        fault: ApiFault, request_id: str, host: str, product: str
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        body = {
+            "RequestId": request_id,
+            "HostId": host,
+            "Code": fault.code,
+            "Message": fault.message,
+            "Recommend": f"https://api.aliyun.com/troubleshoot?q={fault.code}&product={product}",
+            **fault.extra,
+        }
+        return fault.status, body, dict(fault.headers)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    emulator: EmulatorServer
+    protocol_version = "HTTP/1.1"
+    server_version = "rdscan-emulator"
+    sys_version = ""
+    timeout = 60  # idle keep-alive connections are closed after a minute
+
+    def log_message(self, format: str, *args: Any) -> None:  # silence stderr logging
+        return
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        split = urlsplit(self.path)
+        query = tuple(parse_qsl(split.query, keep_blank_values=True))
+        form: tuple[tuple[str, str], ...] = ()
+        ctype = (self.headers.get("Content-Type") or "").lower()
+        if body and ctype.startswith("application/x-www-form-urlencoded"):
+            form = tuple(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        headers = self.headers
+
+        def header_values(name: str) -> list[str]:
+            return list(headers.get_all(name) or [])
+
+        req = Incoming(self.command, split.path or "/", query, form, body, header_values)
+        status, payload, extra = self.emulator.handle(req)
+        data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json;charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("x-acs-request-id", str(payload.get("RequestId", "")))
+        for key, value in extra.items():
+            self.send_header(key, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    do_GET = _serve
+    do_POST = _serve
+    do_PUT = _serve
+    do_DELETE = _serve

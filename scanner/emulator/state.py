@@ -1,0 +1,169 @@
+"""The emulator's mutable directory: members, bindings, verification codes, send counts.
+
+One lock guards everything; handlers read consistent snapshots. Tests mutate the directory
+while the server runs (``add_account``, ``remove_account``, ``bind_phone``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .fixture import AccountSpec, Fixture, FolderSpec, parse_account
+
+
+@dataclass(frozen=True)
+class PendingCode:
+    phone: str
+    code: str
+    expires_at: float  # epoch seconds
+
+
+def rfc3339(epoch: float) -> str:
+    dt = datetime.fromtimestamp(epoch, tz=timezone.utc)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+class DirectoryState:
+    def __init__(
+        self,
+        fixture: Fixture,
+        *,
+        sms_outbox: str | Path | None = None,
+        code_ttl_s: float = 300.0,
+        daily_send_limit: int = 5,
+        seed: int | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.fixture = fixture
+        self.site = fixture.site
+        self.directory = fixture.directory
+        self.folders: dict[str, FolderSpec] = {f.id: f for f in fixture.folders}
+        self._accounts: dict[str, AccountSpec] = {a.id: a for a in fixture.accounts}
+        self._lock = threading.RLock()
+        self._codes: dict[str, PendingCode] = {}
+        self._sends: dict[tuple[str, str], int] = {}
+        self._outbox: list[dict[str, Any]] = []
+        self._outbox_path = Path(sms_outbox) if sms_outbox else None
+        self.code_ttl_s = code_ttl_s
+        self.daily_send_limit = daily_send_limit
+        self._rng = random.Random(seed)
+        self._clock = clock
+
+    # ---- reads --------------------------------------------------------------------------
+    def accounts(self) -> list[AccountSpec]:
+        with self._lock:
+            return list(self._accounts.values())
+
+    def account(self, account_id: str) -> AccountSpec | None:
+        with self._lock:
+            return self._accounts.get(account_id)
+
+    def folder_chain(self, folder_id: str) -> list[str]:
+        """Folder ids from the root down to ``folder_id`` (root included)."""
+        chain = []
+        current = folder_id
+        while current in self.folders:
+            chain.append(current)
+            current = self.folders[current].parent
+        chain.append(self.directory.root_folder_id)
+        return list(reversed(chain))
+
+    def path_of(self, folder_id: str) -> str:
+        return "/".join([self.directory.id, *self.folder_chain(folder_id)])
+
+    # ---- directory changes (tests) ----------------------------------------------------------
+    def add_account(self, account_id: str, display_name: str = "", **fields: Any) -> AccountSpec:
+        """Add a member (fixture keys as keyword arguments: type, status, folder, tags, ...)."""
+        entry = {"id": account_id, "display_name": display_name or account_id, **fields}
+        entry.setdefault("type", "ResourceAccount")
+        spec = parse_account(entry, "add_account", self.directory.root_folder_id)
+        if spec.folder != self.directory.root_folder_id and spec.folder not in self.folders:
+            raise ValueError(f"unknown folder {spec.folder!r}")
+        with self._lock:
+            if spec.id in self._accounts:
+                raise ValueError(f"account {spec.id} exists already")
+            self._accounts[spec.id] = spec
+        return spec
+
+    def remove_account(self, account_id: str) -> None:
+        with self._lock:
+            if self._accounts.pop(account_id, None) is None:
+                raise KeyError(account_id)
+            self._codes.pop(account_id, None)
+
+    def bind_phone(self, account_id: str, phone: str) -> None:
+        """Bind a number directly, as if someone bound it outside this flow."""
+        with self._lock:
+            spec = self._accounts[account_id]
+            self._accounts[account_id] = dataclasses.replace(
+                spec, secure_mobile_phone=phone, modify_time=rfc3339(self._clock())
+            )
+            self._codes.pop(account_id, None)
+
+    def expire_codes(self) -> None:
+        with self._lock:
+            self._codes = {
+                k: dataclasses.replace(v, expires_at=self._clock() - 1)
+                for k, v in self._codes.items()
+            }
+
+    # ---- the verification-code flow --------------------------------------------------------
+    def send_count_today(self, account_id: str) -> int:
+        with self._lock:
+            return self._sends.get((account_id, self._today()), 0)
+
+    def issue_code(self, account_id: str, phone: str) -> PendingCode | None:
+        """Record a send; None when the daily limit for this member is used up."""
+        with self._lock:
+            key = (account_id, self._today())
+            if self._sends.get(key, 0) >= self.daily_send_limit:
+                return None
+            self._sends[key] = self._sends.get(key, 0) + 1
+            code = f"{self._rng.randrange(10**6):06d}"
+            pending = PendingCode(phone, code, self._clock() + self.code_ttl_s)
+            self._codes[account_id] = pending
+            record = {
+                "account_id": account_id,
+                "phone": phone,
+                "code": code,
+                "expires_at": rfc3339(pending.expires_at),
+            }
+            self._outbox.append(record)
+            if self._outbox_path is not None:
+                with self._outbox_path.open("a", encoding="utf-8") as fh:
+                    fh.write(json.dumps(record) + "\n")
+            return pending
+
+    def redeem_code(self, account_id: str, phone: str, code: str) -> bool:
+        """Bind when the code matches the number it was sent to and has not expired."""
+        with self._lock:
+            pending = self._codes.get(account_id)
+            if (
+                pending is None
+                or pending.expires_at <= self._clock()
+                or pending.phone != phone
+                or pending.code != code
+            ):
+                return False
+            del self._codes[account_id]
+            spec = self._accounts[account_id]
+            self._accounts[account_id] = dataclasses.replace(
+                spec, secure_mobile_phone=phone, modify_time=rfc3339(self._clock())
+            )
+            return True
+
+    def outbox(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(r) for r in self._outbox]
+
+    def _today(self) -> str:
+        return datetime.fromtimestamp(self._clock(), tz=timezone.utc).strftime("%Y-%m-%d")
