@@ -1,0 +1,161 @@
+"""report.html in Debian's headless Chromium: rows, filter, sort, and a hostile name that stays text.
+
+Skipped when /usr/bin/chromium or /usr/bin/chromedriver is missing, unless
+RDSCAN_REQUIRE_BROWSER=1 (CI), which turns the skip into a failure. A screenshot is saved to
+tests/artifacts/ for a human to look at.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from scanner.findings import Status
+from scanner.report import write_reports
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+XSS = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture
+def driver(tmp_path: Path) -> Iterator[object]:
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        if os.environ.get("RDSCAN_REQUIRE_BROWSER") == "1":
+            pytest.fail("RDSCAN_REQUIRE_BROWSER=1 but /usr/bin/chromium or chromedriver is missing")
+        pytest.skip("Debian chromium/chromedriver not installed")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--disable-sync",
+        "--disable-quic",
+        "--window-size=1400,1000",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+    ):
+        options.add_argument(arg)
+    drv = webdriver.Chrome(options=options, service=Service(executable_path=str(CHROMEDRIVER)))
+    try:
+        yield drv
+    finally:
+        drv.quit()
+
+
+def _visible_rows(drv) -> int:  # type: ignore[no-untyped-def]
+    return int(
+        drv.execute_script(
+            "return Array.prototype.filter.call("
+            "document.querySelectorAll('#members tbody tr'), function (r) { return !r.hidden; }"
+            ").length;"
+        )
+    )
+
+
+def test_report_html_in_chromium(driver, tmp_path, golden_scan, synthetic_scan, outcomes) -> None:  # type: ignore[no-untyped-def]
+    from selenium.common.exceptions import NoAlertPresentException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    drv = driver
+    base = synthetic_scan(300, seed=3, hostile_every=0)
+    scan = type(base)(evidence=base.evidence, results=golden_scan.results + base.results)
+    paths = write_reports(scan, ["html"], tmp_path / "out", remediations=outcomes)
+    drv.get(paths["html"].as_uri())
+
+    total = len(scan.results)
+    rows = drv.find_elements(By.CSS_SELECTOR, "#members tbody tr")
+    assert len(rows) == total
+    assert drv.find_element(By.ID, "shown").text == f"{total:,}"
+    # Failing members come first.
+    first = rows[0].find_elements(By.TAG_NAME, "td")
+    assert first[4].text == "FAIL"
+
+    # The hostile display name is shown as text, and nothing ran.
+    cells = drv.find_elements(By.XPATH, "//table[@id='members']//td[2]")
+    assert XSS in [c.text for c in cells]
+    assert drv.find_elements(By.CSS_SELECTOR, "#members img, #members script, svg script") == []
+    with pytest.raises(NoAlertPresentException):
+        _ = drv.switch_to.alert.text
+    assert drv.execute_script("return window.__pwned === undefined;")
+
+    # Filter by result: the visible count matches the scan.
+    fails = sum(1 for r in scan.results if r.result is Status.FAIL)
+    form = drv.find_element(By.ID, "filters")
+    assert form.is_displayed()
+    Select(form.find_element(By.NAME, "result")).select_by_visible_text("FAIL")
+    assert _visible_rows(drv) == fails
+    assert drv.find_element(By.ID, "shown").text == f"{fails:,}"
+
+    # Text search on top (debounced input).
+    search = form.find_element(By.NAME, "q")
+    search.send_keys("onerror")
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(drv, 5).until(lambda d: _visible_rows(d) == 1)
+    assert drv.find_element(By.ID, "shown").text == "1"
+    visible = [r for r in drv.find_elements(By.CSS_SELECTOR, "#members tbody tr") if r.is_displayed()]
+    assert visible[0].find_elements(By.TAG_NAME, "td")[1].text == XSS
+
+    # Clear, then sort by account id (ascending, then descending).
+    form.find_element(By.CSS_SELECTOR, "button[type=reset]").click()
+    WebDriverWait(drv, 5).until(lambda d: _visible_rows(d) == total)
+    header = drv.find_element(By.CSS_SELECTOR, "#members th[data-col='0'] button")
+    header.click()
+    ids = drv.execute_script(
+        "return Array.from(document.querySelectorAll('#members tbody tr td:first-child'),"
+        " function (c) { return c.textContent; });"
+    )
+    assert ids == sorted(r.account_id for r in scan.results)
+    header.click()
+    ids_desc = drv.execute_script(
+        "return Array.from(document.querySelectorAll('#members tbody tr td:first-child'),"
+        " function (c) { return c.textContent; });"
+    )
+    assert ids_desc == sorted(ids, reverse=True)
+    assert (
+        drv.find_element(By.CSS_SELECTOR, "#members th[data-col='0']").get_attribute("aria-sort")
+        == "descending"
+    )
+
+    # Back to the failing-first view for the screenshot a human looks at.
+    drv.find_element(By.CSS_SELECTOR, "#members th[data-col='4'] button").click()
+    drv.execute_script("window.scrollTo(0, 0);")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    drv.save_screenshot(str(ARTIFACTS / "report_html.png"))
+    drv.set_window_size(1400, 3000)
+    drv.save_screenshot(str(ARTIFACTS / "report_html_tall.png"))
+
+    # No alert popped at any point, and the page logged no CSP violation or script error.
+    with pytest.raises(NoAlertPresentException):
+        _ = drv.switch_to.alert.text
+    assert drv.execute_script("return window.__pwned === undefined;")
+    errors = [e for e in drv.get_log("browser") if e.get("level") == "SEVERE"]
+    assert errors == []
+
+
+def test_report_html_reads_without_javascript(driver, tmp_path, golden_scan) -> None:  # type: ignore[no-untyped-def]
+    """With JavaScript off every row is there and the (useless) filter form stays hidden."""
+    from selenium.webdriver.common.by import By
+
+    drv = driver
+    paths = write_reports(golden_scan, ["html"], tmp_path / "out")
+    drv.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
+    drv.get(paths["html"].as_uri())
+    assert len(drv.find_elements(By.CSS_SELECTOR, "#members tbody tr")) == len(golden_scan.results)
+    assert not drv.find_element(By.ID, "filters").is_displayed()
+    assert "members evaluated" in drv.find_element(By.ID, "coverage").text
