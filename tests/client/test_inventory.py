@@ -1,0 +1,208 @@
+"""inventory.collect against the emulator over HTTP with the real SDKs."""
+
+from __future__ import annotations
+
+import pytest
+
+from scanner.client import RdClient
+from scanner.inventory import collect
+from scanner.phones import mask_phone
+
+
+def _check_against_fixture(inventory, data, paths):
+    """Every member of the fixture exactly once, with its folder path, flags and tags."""
+    ids = [m.account_id for m in inventory.members]
+    assert len(ids) == len(set(ids))
+    assert set(ids) == {a["id"] for a in data["accounts"]}
+    members = {m.account_id: m for m in inventory.members}
+    for a in data["accounts"]:
+        m = members[a["id"]]
+        assert m.display_name == a["display_name"]
+        assert m.type == a["type"]
+        assert m.status == a["status"]
+        assert m.folder_id == a["folder"]
+        assert m.folder_path == paths[a["folder"]]
+        assert m.join_method == a["join_method"]
+        assert m.tag_map == a["tags"]
+        if a.get("omit_phone_flag"):
+            assert m.has_secure_mobile_phone is None
+            assert "HasSecureMobilePhone" in (m.read_error or "")
+        else:
+            assert m.read_error is None
+            phone = a.get("secure_mobile_phone")
+            assert m.has_secure_mobile_phone is (phone is not None)
+            assert m.secure_mobile_phone_masked == (mask_phone(phone) if phone else None)
+            if phone:
+                assert phone not in repr(m)
+
+
+def test_large_nested_directory_every_member_once(
+    start_emulator, make_fixture, make_settings, paths_of
+):
+    data = make_fixture(1050, depth=3)
+    srv = start_emulator(data)
+    client = RdClient(make_settings(srv))
+    seen_progress = []
+    inventory = collect(client, concurrency=8, progress=lambda d, t: seen_progress.append((d, t)))
+    _check_against_fixture(inventory, data, paths_of(data))
+    assert inventory.folders["r-Wm0001"].path == "Root"
+    assert {f.path for f in inventory.folders.values()} == set(paths_of(data).values())
+    assert seen_progress[0] == (0, 1050) and seen_progress[-1] == (1050, 1050)
+    # counts are real attempts, as the server saw them
+    calls = inventory.api_calls
+    assert calls["GetAccount"] == 1050
+    assert calls["ListAccounts"] == 2 * 11  # a listing is confirmed by a second, agreeing pass
+    server = srv.call_counts()
+    for action, count in calls.items():
+        assert server[action] == count
+    assert client.throttled_count() == 0
+    assert sum(1 for m in inventory.members if m.has_secure_mobile_phone is False) > 300
+
+
+def test_members_removed_and_added_between_pages(
+    start_emulator, make_fixture, make_settings, paths_of
+):
+    data = make_fixture(350)
+    srv = start_emulator(data)
+    removed = [a["id"] for a in data["accounts"][:60:6]]  # from page 1: shifts every later page
+    added: list[str] = []
+    passes = []
+
+    def churn(page: int, total: int) -> None:
+        if page != 1:
+            return
+        passes.append(total)
+        if len(passes) <= 2:  # after page 1 of each of the first two passes
+            for _ in range(5):
+                srv.state.remove_account(removed.pop())
+            new_id = f"17000000000{len(added):05d}"
+            srv.state.add_account(new_id, f"late-{len(added)}", folder="fd-L1p0c1")
+            added.append(new_id)
+
+    inventory = collect(RdClient(make_settings(srv)), concurrency=4, on_page=churn)
+    assert len(passes) == 4  # two disturbed passes, then two that agree
+    final = {a.id for a in srv.state.accounts()}
+    assert len(final) == 350 - 10 + 2
+    ids = [m.account_id for m in inventory.members]
+    assert len(ids) == len(set(ids)), "a member was listed twice"
+    assert set(ids) == final, "a member was missed or a removed one kept"
+    omitted = {a["id"] for a in data["accounts"] if a.get("omit_phone_flag")}
+    assert {m.account_id for m in inventory.members if m.read_error} == omitted & final
+    late = {m.account_id: m for m in inventory.members}[added[0]]
+    assert late.folder_path == paths_of(data)["fd-L1p0c1"]
+
+
+def test_churn_on_every_pass_stays_bounded_and_loses_no_member(
+    start_emulator, make_fixture, make_settings
+):
+    data = make_fixture(250)
+    srv = start_emulator(data)
+    order = [a["id"] for a in data["accounts"]]
+    gone = []
+
+    def churn(page: int, total: int) -> None:
+        if page == 1:  # every pass: drop the first member (all pages shift) and add one
+            victim = order.pop(0)
+            srv.state.remove_account(victim)
+            gone.append(victim)
+            srv.state.add_account(f"18000000000{len(gone):05d}", folder="r-Wm0001")
+
+    client = RdClient(make_settings(srv))
+    inventory = collect(client, concurrency=4, on_page=churn)
+    ids = [m.account_id for m in inventory.members]
+    assert len(ids) == len(set(ids))
+    final = {a.id for a in srv.state.accounts()}
+    assert final <= set(ids), "a current member was dropped"
+    members = {m.account_id: m for m in inventory.members}
+    for aid in set(ids) - final:  # seen in an earlier pass, gone since: kept, with the reason
+        assert aid in gone
+        assert "EntityNotExists.Account" in (members[aid].read_error or "")
+    # bounded: at most MAX_LIST_PASSES passes of 3 pages each
+    assert client.api_calls()["ListAccounts"] <= 4 * 4
+
+
+def test_throttling_storm_below_client_rate_ends_complete(
+    start_emulator, make_fixture, make_settings, paths_of
+):
+    data = make_fixture(160)
+    srv = start_emulator(data, rate_limit=40)
+    client = RdClient(make_settings(srv, rate=200.0, max_attempts=30))
+    inventory = collect(client, concurrency=8)
+    _check_against_fixture(inventory, data, paths_of(data))
+    assert client.throttled_count() > 0
+    assert client.api_calls()["GetAccount"] == 160 + srv_throttled(srv, client)
+
+
+def srv_throttled(srv, client):
+    """Extra GetAccount attempts = the throttled GetAccount responses (only they are retried)."""
+    return srv.call_counts()["GetAccount"] - 160
+
+
+def test_scripted_throttling_and_5xx_bursts_end_complete(
+    start_emulator, make_fixture, make_settings, paths_of
+):
+    data = make_fixture(120)
+    srv = start_emulator(data)
+    srv.script_fault("GetAccount", 25, "Throttling.User", status=400)
+    srv.script_fault("GetAccount", 10, "Throttling.User", status=400, retry_after_ms=20)
+    srv.script_fault("ListAccounts", 2, "ServiceUnavailable", status=503)
+    srv.script_fault("GetAccount", 15, "InternalError", status=500)
+    client = RdClient(make_settings(srv, max_attempts=40))
+    inventory = collect(client, concurrency=6)
+    _check_against_fixture(inventory, data, paths_of(data))
+    assert client.throttled_count() == 35
+    assert client.api_calls()["GetAccount"] == 120 + 25 + 10 + 15
+    assert client.api_calls()["ListAccounts"] == 2 * 2 + 2
+    assert srv.call_counts()["GetAccount"] == client.api_calls()["GetAccount"]
+
+
+def test_throttling_that_outlives_the_retries_marks_the_member(
+    start_emulator, make_fixture, make_settings
+):
+    data = make_fixture(20)
+    srv = start_emulator(data)
+    srv.script_fault("GetAccount", 3, "Throttling.User", status=400)
+    client = RdClient(make_settings(srv, max_attempts=3))
+    inventory = collect(client, concurrency=1)
+    failed = [m for m in inventory.members if m.read_error]
+    assert [m.account_id for m in failed] == [inventory.members[0].account_id]
+    assert len(inventory.members) == 20
+    reason = failed[0].read_error or ""
+    assert "Throttling.User" in reason and "gave up after 3 attempts" in reason
+    assert failed[0].has_secure_mobile_phone is None
+    assert all(
+        m.has_secure_mobile_phone is not None for m in inventory.members[1:] if m.read_error is None
+    )
+
+
+def test_throttling_past_the_time_budget_marks_the_member(
+    start_emulator, make_fixture, make_settings
+):
+    data = make_fixture(5)
+    srv = start_emulator(data)
+    srv.script_fault("GetAccount", 2, "Throttling.User", status=400, retry_after_ms=400)
+    client = RdClient(make_settings(srv, max_attempts=10, retry_budget_s=0.5))
+    inventory = collect(client, concurrency=1)
+    failed = [m for m in inventory.members if m.read_error]
+    assert len(failed) == 1
+    assert "retry budget" in (failed[0].read_error or "")
+
+
+def test_permission_denied_getaccount_is_a_read_error_on_every_member(
+    start_emulator, make_fixture, make_settings
+):
+    data = make_fixture(30)
+    srv = start_emulator(data)
+    client = RdClient(make_settings(srv, "lister"))
+    inventory = collect(client, concurrency=4)
+    assert len(inventory.members) == 30
+    for m in inventory.members:
+        assert m.has_secure_mobile_phone is None
+        assert "NoPermission" in (m.read_error or "")
+    assert client.api_calls()["GetAccount"] == 30  # never retried
+
+
+def test_concurrency_must_be_positive(start_emulator, make_fixture, make_settings):
+    srv = start_emulator(make_fixture(1))
+    with pytest.raises(ValueError):
+        collect(RdClient(make_settings(srv)), concurrency=0)
