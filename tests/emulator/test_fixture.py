@@ -1,0 +1,141 @@
+"""Fixture validation (refused whole, naming the entry) and the generator."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from scanner.emulator import (
+    generate_fixture,
+    load_fixture,
+    parse_fixture,
+    sample_fixture_path,
+)
+from scanner.errors import FixtureError
+
+BASE = {
+    "site": "cn",
+    "resource_directory": {
+        "id": "rd-T1",
+        "root_folder_id": "r-T1",
+        "master_account_id": "1512345678901234",
+    },
+    "folders": [
+        {"id": "fd-a", "name": "A", "parent": "r-T1"},
+        {"id": "fd-b", "name": "B", "parent": "fd-a"},
+    ],
+    "accounts": [
+        {"id": "1000000000000001", "display_name": "one", "type": "ResourceAccount",
+         "status": "CreateSuccess", "folder": "fd-b"},
+        {"id": 1000000000000002, "display_name": "two", "type": "CloudAccount",
+         "status": "InviteSuccess", "folder": "fd-a", "secure_mobile_phone": "86-13900001234"},
+    ],
+    "callers": [
+        {"access_key_id": "K1", "access_key_secret": "S1",
+         "arn": "acs:ram::1512345678901234:user/a", "identity_type": "RAMUser", "allow": ["*"]},
+    ],
+}  # fmt: skip
+
+
+def _variant(mutate):
+    data = copy.deepcopy(BASE)
+    mutate(data)
+    return data
+
+
+def test_valid_fixture_loads():
+    fx = parse_fixture(BASE, source="t")
+    assert [a.id for a in fx.accounts] == ["1000000000000001", "1000000000000002"]
+    assert fx.callers[0].account_id == "1512345678901234"
+    assert fx.accounts[1].secure_mobile_phone == "86-13900001234"
+    assert "13900001234" not in repr(fx.accounts[1])
+
+
+@pytest.mark.parametrize(
+    "mutate,expected",
+    [
+        (lambda d: d["accounts"].append(dict(d["accounts"][0])), "duplicate account id"),
+        (lambda d: d["accounts"][0].update(folder="fd-zzz"), "unknown folder 'fd-zzz'"),
+        (lambda d: d["accounts"][1].update(type="SuperAccount"), "bad type 'SuperAccount'"),
+        (lambda d: d["folders"].append({"id": "fd-a", "name": "X"}), "duplicate folder id"),
+        (lambda d: d["folders"][1].update(parent="fd-nope"), "unknown parent folder"),
+        (lambda d: d["folders"][0].update(parent="fd-b"), "cycle"),
+        (lambda d: d["accounts"][0].update(secure_mobile_phone="13900001234"), "country code"),
+        (lambda d: d["accounts"][0].pop("display_name"), "missing 'display_name'"),
+        (lambda d: d["callers"][0].update(identity_type="God"), "bad identity_type"),
+        (lambda d: d["callers"].append(dict(d["callers"][0])), "duplicate access_key_id"),
+        (lambda d: d.update(site="mars"), "unknown site"),
+        (lambda d: d.pop("resource_directory"), "resource_directory"),
+        (lambda d: d["accounts"][0].update(tags=["a"]), "tags must be a mapping"),
+    ],
+)
+def test_malformed_fixture_is_refused_naming_the_entry(mutate, expected):
+    with pytest.raises(FixtureError) as err:
+        parse_fixture(_variant(mutate), source="bad.yaml")
+    assert expected in str(err.value)
+    assert "bad.yaml" in str(err.value)
+    assert err.value.hint
+
+
+def test_error_names_the_entry():
+    with pytest.raises(FixtureError) as err:
+        parse_fixture(_variant(lambda d: d["accounts"][1].update(type="X")), source="f")
+    assert "accounts[1] (id 1000000000000002)" in str(err.value)
+
+
+def test_unknown_keys_are_warnings():
+    fx = parse_fixture(_variant(lambda d: d["accounts"][0].update(colour="red")), source="f")
+    assert any("colour" in w for w in fx.warnings)
+
+
+def test_load_fixture_file_errors(tmp_path):
+    with pytest.raises(FixtureError, match="cannot read"):
+        load_fixture(tmp_path / "missing.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("accounts: [unclosed\n")
+    with pytest.raises(FixtureError, match="not valid YAML"):
+        load_fixture(bad)
+    good = tmp_path / "good.yaml"
+    good.write_text(yaml.safe_dump(BASE))
+    assert len(load_fixture(good).accounts) == 2
+
+
+def test_sample_directory_shape():
+    fx = load_fixture(sample_fixture_path())
+    assert 50 <= len(fx.accounts) <= 70
+    assert {a.type for a in fx.accounts} == {"ResourceAccount", "CloudAccount"}
+    assert len({a.status for a in fx.accounts}) >= 3
+    assert any(a.secure_mobile_phone for a in fx.accounts)
+    assert any(not a.secure_mobile_phone for a in fx.accounts)
+    names = [a.display_name for a in fx.accounts]
+    assert "<img src=x onerror=alert(1)>" in names
+    assert any("|" in n and "`" in n and "*" in n and "\n" in n for n in names)
+    folders = {f.id: f for f in fx.folders}
+    depth = max(_depth(f.id, folders, fx.directory.root_folder_id) for f in fx.folders)
+    assert depth >= 3
+    keys = {c.access_key_id for c in fx.callers}
+    assert {"LTAI-auditor", "LTAI-operator", "LTAI-root", "LTAI-lister", "LTAI-outsider"} <= keys
+    assert any(c.security_token for c in fx.callers)
+
+
+def _depth(folder_id, folders, root):
+    depth = 0
+    while folder_id != root:
+        depth += 1
+        folder_id = folders[folder_id].parent
+    return depth
+
+
+def test_generate_is_valid_deterministic_and_sized():
+    data = generate_fixture(accounts=500, seed=5, missing_ratio=0.3)
+    assert data == generate_fixture(accounts=500, seed=5, missing_ratio=0.3)
+    assert data != generate_fixture(accounts=500, seed=6, missing_ratio=0.3)
+    fx = parse_fixture(data, source="gen")
+    assert len(fx.accounts) == 500 and not fx.warnings
+    missing = sum(1 for a in fx.accounts if not a.secure_mobile_phone) / 499
+    assert 0.2 < missing < 0.4
+    assert all(a.secure_mobile_phone for a in parse_fixture(generate_fixture(50, 1, 0.0)).accounts)
+    with pytest.raises(ValueError):
+        generate_fixture(accounts=0)
