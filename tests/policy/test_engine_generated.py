@@ -67,7 +67,7 @@ def build_tree(rng: random.Random) -> list[Node]:
         t = add(nodes[0], top, top)
         for child in children:
             c = add(t, child, top)
-            for i in range(rng.randint(0, 2)):  # random grandchildren
+            for i in range(rng.randint(1 if child == "Legacy" else 0, 2)):  # grandchildren
                 add(c, f"Sub{i}", top)
     return nodes
 
