@@ -1,7 +1,9 @@
 """Collect the directory: its folders, every member, and each member's secure-phone status.
 
 1. GetResourceDirectory (fails fast on credentials, permission, not-the-management-account).
-2. Folder tree: ListFoldersForParent from the root folder, level by level, concurrently.
+2. Folder tree: ListFoldersForParent from the root folder, level by level, concurrently;
+   GetFolder for a folder the walk missed. A caller that may not read folders still gets every
+   member, with paths of folder ids taken from ResourceDirectoryPath, and a warning.
 3. Members: ListAccounts paged at 100. A listing is trusted only when two consecutive full
    passes agree (same ids, every page reporting the same TotalCount, no duplicate, as many ids
    as TotalCount): members added or removed between pages shift the pages, which can hide a
@@ -14,12 +16,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
 from .client import AccountPhone, RdClient
-from .errors import ApiError, NotFound
+from .errors import ApiError, AuthError, NotFound
 from .model import Directory, Folder, Inventory, Member
 
 PAGE_SIZE = 100
@@ -42,10 +44,21 @@ def collect(
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     directory = client.get_resource_directory()
+    warnings: list[str] = []
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="rdscan") as pool:
-        folders = walk_folders(client, directory, pool)
+        try:
+            folders = walk_folders(client, directory, pool)
+            walked = True
+        except AuthError as err:  # names unreadable: members are still read, paths show ids
+            warnings.append(f"folder names could not be read, paths show ids: {err}")
+            root = Folder(directory.root_folder_id, ROOT_NAME, None, ROOT_NAME)
+            folders, walked = {root.id: root}, False
         accounts, unconfirmed = list_all_accounts(client, on_page=on_page)
-        folders = _resolve_unknown_folders(client, folders, accounts)
+        resolver = _FolderResolver(client, folders, can_get=walked)
+        for account in accounts:
+            resolver.place(account)
+        folders = resolver.folders
+        warnings.extend(resolver.warnings)
         phones = _read_phones(client, [a["AccountId"] for a in accounts], pool, progress)
     members = tuple(
         _member(a, folders, phones[a["AccountId"]], a["AccountId"] in unconfirmed) for a in accounts
@@ -55,6 +68,7 @@ def collect(
         folders=dict(folders),
         members=members,
         api_calls=client.api_calls(),
+        warnings=tuple(warnings),
     )
 
 
@@ -88,41 +102,63 @@ def walk_folders(
     return folders
 
 
-def _resolve_unknown_folders(
-    client: RdClient, folders: dict[str, Folder], accounts: Iterable[Mapping[str, Any]]
-) -> dict[str, Folder]:
-    """Folders that members sit in but the walk did not see (created meanwhile): GetFolder up
-    the parents until a known folder. A folder that no longer exists keeps its id as path."""
-    folders = dict(folders)
-    for account in accounts:
+class _FolderResolver:
+    """Places the folders that members sit in but the walk did not name: GetFolder up the
+    parents to a known folder (a folder created meanwhile), else the ids in the member's
+    ResourceDirectoryPath (``Root/fd-abc/fd-def``) when names cannot be read."""
+
+    def __init__(self, client: RdClient, folders: dict[str, Folder], can_get: bool) -> None:
+        self.client = client
+        self.folders = dict(folders)
+        self.can_get = can_get
+        self.warnings: list[str] = []
+
+    def place(self, account: Mapping[str, Any]) -> None:
         fid = str(account.get("FolderId") or "")
-        if not fid or fid in folders:
-            continue
+        if not fid or fid in self.folders:
+            return
+        if self.can_get and self._get_chain(fid):
+            return
+        self._from_rd_path(fid, str(account.get("ResourceDirectoryPath") or ""))
+
+    def _get_chain(self, fid: str) -> bool:
         chain: list[dict[str, Any]] = []
         current: str | None = fid
-        while current and current not in folders and len(chain) < MAX_FOLDER_DEPTH:
+        while current and current not in self.folders and len(chain) < MAX_FOLDER_DEPTH:
             try:
-                raw = client.get_folder(current)
+                raw = self.client.get_folder(current)
             except NotFound:
-                break
+                return False
+            except AuthError as err:
+                self.can_get = False
+                self.warnings.append(f"folder names could not be read, paths show ids: {err}")
+                return False
             chain.append(raw)
             current = str(raw.get("ParentFolderId") or "") or None
-        parent = folders.get(current) if current else None
+        parent = self.folders.get(current) if current else None
         if parent is None:
-            # unreachable from the root: name what we know, never invent a place in the tree
-            for raw in chain:
-                rid = str(raw.get("FolderId") or "")
-                if rid and rid not in folders:
-                    folders[rid] = Folder(rid, str(raw.get("FolderName") or rid), None, rid)
-            if fid not in folders:
-                folders[fid] = Folder(fid, fid, None, fid)
-            continue
+            return False
         for raw in reversed(chain):
             rid = str(raw.get("FolderId") or "")
             name = str(raw.get("FolderName") or rid)
-            folders[rid] = Folder(rid, name, parent.id, f"{parent.path}/{name}")
-            parent = folders[rid]
-    return folders
+            self.folders[rid] = Folder(rid, name, parent.id, f"{parent.path}/{name}")
+            parent = self.folders[rid]
+        return True
+
+    def _from_rd_path(self, fid: str, rd_path: str) -> None:
+        # "rd-xxx/r-root/fd-a/fd-b/<account id>": the folder chain sits between the two ends
+        parts = [p for p in rd_path.split("/") if p][1:-1]
+        if fid not in parts:
+            self.folders[fid] = Folder(fid, fid, None, fid)
+            return
+        parent: Folder | None = None
+        for part in parts[: parts.index(fid) + 1]:
+            known = self.folders.get(part)
+            if known is None:
+                path = f"{parent.path}/{part}" if parent else part
+                known = Folder(part, part, parent.id if parent else None, path)
+                self.folders[part] = known
+            parent = known
 
 
 # -------------------------------------------------------------------- members

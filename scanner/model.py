@@ -57,6 +57,8 @@ class Inventory:
     folders: Mapping[str, Folder]  # by folder id, the root folder included
     members: tuple[Member, ...]
     api_calls: Mapping[str, int] = field(default_factory=dict)
+    # what the collection could not do fully, e.g. folder names unreadable (paths show ids)
+    warnings: tuple[str, ...] = ()
 
     def folder_path(self, folder_id: str) -> str:
         folder = self.folders.get(folder_id)

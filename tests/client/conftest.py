@@ -28,7 +28,7 @@ CALLERS = [
         "access_key_secret": "lister-secret",
         "arn": f"acs:ram::{MASTER}:user/lister",
         "identity_type": "RAMUser",
-        "allow": ["resourcemanager:List*", "resourcemanager:GetResourceDirectory"],
+        "allow": ["resourcemanager:ListAccounts", "resourcemanager:GetResourceDirectory"],
     },
     {
         "access_key_id": "LTAI-outsider",

@@ -200,9 +200,38 @@ def test_permission_denied_getaccount_is_a_read_error_on_every_member(
         assert m.has_secure_mobile_phone is None
         assert "NoPermission" in (m.read_error or "")
     assert client.api_calls()["GetAccount"] == 30  # never retried
+    # the lister may not read folders either: paths of ids, from ResourceDirectoryPath
+    assert any("ListFoldersForParent" in w for w in inventory.warnings)
+    for m in inventory.members:
+        assert m.folder_path.startswith("Root")
+        assert m.folder_path.split("/")[-1] in ("Root", m.folder_id)
+    nested = [m for m in inventory.members if m.folder_id.startswith("fd-L2")]
+    assert nested and all(m.folder_path.count("/") == 3 for m in nested)
 
 
 def test_concurrency_must_be_positive(start_emulator, make_fixture, make_settings):
     srv = start_emulator(make_fixture(1))
     with pytest.raises(ValueError):
         collect(RdClient(make_settings(srv)), concurrency=0)
+
+
+def test_folder_created_after_the_walk_is_resolved_with_getfolder(
+    start_emulator, make_fixture, make_settings, paths_of
+):
+    from scanner.emulator import FolderSpec
+
+    data = make_fixture(15)
+    srv = start_emulator(data)
+
+    def grow(page: int, total: int) -> None:
+        if "fd-late01" not in srv.state.folders:
+            srv.state.folders["fd-late01"] = FolderSpec("fd-late01", "Late", "fd-L1p0c1")
+            srv.state.add_account("1700000000000001", "newcomer", folder="fd-late01")
+
+    client = RdClient(make_settings(srv))
+    inventory = collect(client, concurrency=2, on_page=grow)
+    newcomer = {m.account_id: m for m in inventory.members}["1700000000000001"]
+    assert newcomer.folder_path == paths_of(data)["fd-L1p0c1"] + "/Late"
+    assert inventory.folders["fd-late01"].parent_id == "fd-L1p0c1"
+    assert client.api_calls()["GetFolder"] == 1
+    assert not inventory.warnings
