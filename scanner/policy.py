@@ -4,24 +4,23 @@ A policy says which members the secure-phone check covers (scope), how bad a mis
 (severity) and what a CloudAccount without a phone gets. An exemptions file lists accounts or
 folders excused until a date, each with a reason, an owner and a ticket.
 
-Files are read with PyYAML's node API (``yaml.compose``) so that every problem carries the line
-it is on: ``FILE:LINE: message``. Nothing here talks to the cloud; ``engine.py`` applies the
+Files are read as YAML nodes (``yamlcheck.py``) so that every problem carries the line it is on:
+``FILE:LINE: message``. Nothing here talks to the cloud; ``engine.py`` applies the
 values built here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import hashlib
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from . import yamlcheck as yc
 from .errors import PolicyError
 from .findings import Severity, Status
 
@@ -55,24 +54,7 @@ _POLICY_REQUIRED = ("id", "title", "severity", "rationale", "remediation")
 _EXEMPTION_KEYS = ("account_id", "folder", "reason", "owner", "ticket", "expires")
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _ACCOUNT_ID_RE = re.compile(r"^[0-9]{1,32}$")
-_DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-
-_STR = "tag:yaml.org,2002:str"
-_INT = "tag:yaml.org,2002:int"
-_FLOAT = "tag:yaml.org,2002:float"
-_NULL = "tag:yaml.org,2002:null"
-_TIMESTAMP = "tag:yaml.org,2002:timestamp"
-_KIND = {
-    _NULL: "null",
-    _INT: "a number",
-    _FLOAT: "a number",
-    "tag:yaml.org,2002:bool": "true/false",
-    _TIMESTAMP: "a date",
-    _STR: "text",
-}
-
 FIX_HINT = "fix every listed line, then check the file with: rdscan policy validate FILE"
-
 
 # --------------------------------------------------------------------------------- values
 
@@ -223,15 +205,15 @@ def validate_files(paths: list[str | Path]) -> list[FileCheck]:
 def check_file(path: str | Path, expect: str | None = None) -> FileCheck:
     """Read one file and check it as ``expect`` ("policy", "exemptions") or by its keys."""
     name = str(path)
-    ctx = _Ctx(name)
-    data = _read_bytes(Path(path), ctx)
+    ctx = yc.Problems(name)
+    data = yc.read_bytes(Path(path), ctx)
     if data is None:
         return FileCheck(name, expect or "unknown", tuple(ctx.problems))
-    root = _compose(data, ctx)
+    root = yc.compose(data, ctx)
     if root is None:
         return FileCheck(name, expect or "unknown", tuple(ctx.problems))
     if not isinstance(root, MappingNode):
-        ctx.add(root, f"the top level must be a mapping of keys, not {_kind(root)}")
+        ctx.add(root, f"the top level must be a mapping of keys, not {yc.kind_of(root)}")
         return FileCheck(name, expect or "unknown", tuple(ctx.problems))
     keys = {k.value for k, _ in root.value if isinstance(k, ScalarNode)}
     kind = "exemptions" if "exemptions" in keys and "id" not in keys else "policy"
@@ -244,7 +226,9 @@ def check_file(path: str | Path, expect: str | None = None) -> FileCheck:
         return FileCheck(name, "unknown", tuple(ctx.problems))
     if expect is not None and kind != expect:
         other = "--exemptions" if kind == "exemptions" else "--policy"
-        ctx.add(root, f"this is {_a(kind)} file, not {_a(expect)} file; pass it with {other}")
+        ctx.add(
+            root, f"this is {yc.a_an(kind)} file, not {yc.a_an(expect)} file; pass it with {other}"
+        )
         return FileCheck(name, expect, tuple(ctx.problems))
     digest = "sha256:" + hashlib.sha256(data).hexdigest()
     if kind == "policy":
@@ -257,26 +241,6 @@ def check_file(path: str | Path, expect: str | None = None) -> FileCheck:
 # ------------------------------------------------------------------------------ reading
 
 
-@dataclass
-class _Ctx:
-    source: str
-    found: list[tuple[int, str]] = field(default_factory=list)
-
-    def add(self, node: Node | None, message: str) -> None:
-        self.add_line(node.start_mark.line + 1 if node is not None else None, message)
-
-    def add_line(self, line: int | None, message: str) -> None:
-        self.found.append((line or 0, message))
-
-    @property
-    def problems(self) -> list[str]:
-        """``FILE:LINE: message`` for every problem, by line (file-wide ones first)."""
-        return [
-            f"{self.source}:{line}: {msg}" if line else f"{self.source}: {msg}"
-            for line, msg in sorted(self.found, key=lambda p: p[0])
-        ]
-
-
 def _error(check: FileCheck, what: str) -> PolicyError:
     n = len(check.problems)
     return PolicyError(
@@ -286,164 +250,23 @@ def _error(check: FileCheck, what: str) -> PolicyError:
     )
 
 
-def _read_bytes(path: Path, ctx: _Ctx) -> bytes | None:
-    try:
-        if path.is_dir():
-            ctx.add(None, "is a directory, not a file")
-            return None
-        data = path.read_bytes()
-    except FileNotFoundError:
-        ctx.add(None, "file not found")
-        return None
-    except OSError as exc:
-        ctx.add(None, f"cannot be read ({exc.strerror or exc})")
-        return None
-    if not data.strip():
-        ctx.add_line(1, "the file is empty; expected a policy or an exemptions mapping")
-        return None
-    return data
-
-
-def _compose(data: bytes, ctx: _Ctx) -> Node | None:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        ctx.add_line(line, "not a UTF-8 text file (a YAML file was expected)")
-        return None
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.reader.ReaderError as exc:
-        line = text[: exc.position].count("\n") + 1
-        ctx.add_line(line, f"not a YAML text file: unacceptable character #x{exc.character:04x}")
-        return None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        detail = " ".join(p for p in (exc.context, exc.problem) if p)
-        ctx.add_line(mark.line + 1 if mark else None, f"YAML syntax error: {detail}")
-        return None
-    except yaml.YAMLError as exc:
-        ctx.add(None, f"YAML error: {exc}")
-        return None
-    if node is None or (isinstance(node, ScalarNode) and node.tag == _NULL):
-        ctx.add_line(1, "the file has no content; expected a policy or an exemptions mapping")
-        return None
-    return node
-
-
-def _kind(node: Node) -> str:
-    if isinstance(node, MappingNode):
-        return "a mapping"
-    if isinstance(node, SequenceNode):
-        return "a list"
-    return _KIND.get(node.tag, "a value")
-
-
-def _a(word: str) -> str:
-    return ("an " if word[0] in "aeiou" else "a ") + word
-
-
-def _mapping(
-    node: Node, ctx: _Ctx, what: str, allowed: tuple[str, ...]
-) -> dict[str, tuple[Node, Node]] | None:
-    """Keys of a mapping node (first occurrence), reporting duplicate and unknown keys."""
-    if not isinstance(node, MappingNode):
-        ctx.add(node, f"{what} must be a mapping, not {_kind(node)}")
-        return None
-    out: dict[str, tuple[Node, Node]] = {}
-    for key, value in node.value:
-        if not isinstance(key, ScalarNode) or key.tag != _STR:
-            ctx.add(key, f"{what}: keys must be plain words, not {_kind(key)}")
-            continue
-        if key.value in out:
-            first = out[key.value][0].start_mark.line + 1
-            ctx.add(key, f"{what}: duplicate key {key.value!r} (first at line {first})")
-            continue
-        out[key.value] = (key, value)
-        if key.value not in allowed:
-            close = difflib.get_close_matches(key.value, allowed, n=1)
-            tip = f"; did you mean {close[0]!r}?" if close else f" (allowed: {', '.join(allowed)})"
-            ctx.add(key, f"{what}: unknown key {key.value!r}{tip}")
-    return out
-
-
-def _require(
-    keys: dict[str, tuple[Node, Node]], names: tuple[str, ...], node: Node, ctx: _Ctx, what: str
-) -> None:
-    for name in names:
-        if name not in keys:
-            ctx.add(node, f"{what}: missing required key {name!r}")
-
-
-def _text(node: Node, ctx: _Ctx, what: str, *, numbers: bool = False) -> str | None:
-    """A non-empty scalar text (``numbers``: also accept an unquoted number, as written)."""
-    tags = (_STR, _INT, _FLOAT) if numbers else (_STR,)
-    if isinstance(node, ScalarNode) and node.tag == _NULL:
-        ctx.add(node, f"{what} has no value")
-        return None
-    if not isinstance(node, ScalarNode) or node.tag not in tags:
-        ctx.add(node, f"{what} must be text, not {_kind(node)}")
-        return None
-    value = str(node.value).strip()
-    if not value:
-        ctx.add(node, f"{what} must not be empty")
-        return None
-    return value
-
-
-def _choice(node: Node, ctx: _Ctx, what: str, allowed: tuple[str, ...]) -> str | None:
-    value = _text(node, ctx, what)
-    if value is not None and value not in allowed:
-        ctx.add(node, f"{what}: {value!r} is not one of {', '.join(allowed)}")
-        return None
-    return value
-
-
-def _list(
-    node: Node, ctx: _Ctx, what: str, item: Callable[[Node, str], str | None], *, empty_ok: bool
-) -> tuple[str, ...] | None:
-    if isinstance(node, ScalarNode) and node.tag == _NULL and empty_ok:
-        return ()
-    if not isinstance(node, SequenceNode):
-        ctx.add(node, f"{what} must be a list, not {_kind(node)}")
-        return None
-    if not node.value and not empty_ok:
-        ctx.add(node, f"{what} must list at least one value (leave the key out to allow all)")
-        return None
-    out: list[str] = []
-    ok = True
-    seen: dict[str, int] = {}
-    for child in node.value:
-        value = item(child, f"{what} item")
-        if value is None:
-            ok = False
-            continue
-        if value in seen:
-            ctx.add(child, f"{what}: duplicate value {value!r} (first at line {seen[value]})")
-            ok = False
-            continue
-        seen[value] = child.start_mark.line + 1
-        out.append(value)
-    return tuple(out) if ok else None
-
-
 # ------------------------------------------------------------------------------- policy
 
 
-def _parse_policy(root: Node, ctx: _Ctx, digest: str) -> Policy | None:
-    keys = _mapping(root, ctx, "policy", _POLICY_KEYS)
+def _parse_policy(root: Node, ctx: yc.Problems, digest: str) -> Policy | None:
+    keys = yc.mapping(root, ctx, "policy", _POLICY_KEYS)
     if keys is None:
         return None
-    _require(keys, _POLICY_REQUIRED, root, ctx, "policy")
+    yc.require(keys, _POLICY_REQUIRED, root, ctx, "policy")
     vals: dict[str, str | None] = {}
     for name in ("id", "title", "rationale", "remediation"):
-        vals[name] = _text(keys[name][1], ctx, name) if name in keys else None
+        vals[name] = yc.text(keys[name][1], ctx, name) if name in keys else None
     pid = vals["id"]
     if pid is not None and not _ID_RE.match(pid):
         ctx.add(keys["id"][1], f"id {pid!r} may hold only letters, digits, '.', '_' and '-'")
     severity = None
     if "severity" in keys:
-        sev = _choice(keys["severity"][1], ctx, "severity", tuple(s.value for s in Severity))
+        sev = yc.choice(keys["severity"][1], ctx, "severity", tuple(s.value for s in Severity))
         severity = Severity(sev) if sev else None
     controls = (
         _related_controls(keys["related_controls"][1], ctx) if "related_controls" in keys else ()
@@ -471,23 +294,25 @@ def _parse_policy(root: Node, ctx: _Ctx, digest: str) -> Policy | None:
     )
 
 
-def _related_controls(node: Node, ctx: _Ctx) -> tuple[RelatedControl, ...] | None:
-    if isinstance(node, ScalarNode) and node.tag == _NULL:
+def _related_controls(node: Node, ctx: yc.Problems) -> tuple[RelatedControl, ...] | None:
+    if isinstance(node, ScalarNode) and node.tag == yc.NULL:
         return ()
     if not isinstance(node, SequenceNode):
-        ctx.add(node, f"related_controls must be a list, not {_kind(node)}")
+        ctx.add(node, f"related_controls must be a list, not {yc.kind_of(node)}")
         return None
     out: list[RelatedControl] = []
     seen: dict[tuple[str, str], int] = {}
     allowed = ("framework", "control", "relation")
     for child in node.value:
-        keys = _mapping(child, ctx, "related_controls item", allowed)
+        keys = yc.mapping(child, ctx, "related_controls item", allowed)
         if keys is None:
             continue
-        _require(keys, allowed, child, ctx, "related_controls item")
-        fw = _text(keys["framework"][1], ctx, "framework") if "framework" in keys else None
-        ctl = _text(keys["control"][1], ctx, "control", numbers=True) if "control" in keys else None
-        rel = _text(keys["relation"][1], ctx, "relation") if "relation" in keys else None
+        yc.require(keys, allowed, child, ctx, "related_controls item")
+        fw = yc.text(keys["framework"][1], ctx, "framework") if "framework" in keys else None
+        ctl = (
+            yc.text(keys["control"][1], ctx, "control", numbers=True) if "control" in keys else None
+        )
+        rel = yc.text(keys["relation"][1], ctx, "relation") if "relation" in keys else None
         if rel is not None and rel not in RELATIONS:
             ctx.add(keys["relation"][1], f"{_RELATION_HINT} (got {rel!r})")
             rel = None
@@ -504,27 +329,27 @@ def _related_controls(node: Node, ctx: _Ctx) -> tuple[RelatedControl, ...] | Non
     return tuple(out)
 
 
-def _scope(node: Node, ctx: _Ctx) -> Scope | None:
-    keys = _mapping(node, ctx, "scope", ("types", "statuses", "folders", "tags"))
+def _scope(node: Node, ctx: yc.Problems) -> Scope | None:
+    keys = yc.mapping(node, ctx, "scope", ("types", "statuses", "folders", "tags"))
     if keys is None:
         return None
     before = len(ctx.found)
     types: tuple[str, ...] | None = ()
     statuses: tuple[str, ...] | None = ()
     if "types" in keys:
-        types = _list(
+        types = yc.str_list(
             keys["types"][1],
             ctx,
             "scope.types",
-            lambda n, w: _choice(n, ctx, w, MEMBER_TYPES),
+            lambda n, w: yc.choice(n, ctx, w, MEMBER_TYPES),
             empty_ok=False,
         )
     if "statuses" in keys:
-        statuses = _list(
+        statuses = yc.str_list(
             keys["statuses"][1],
             ctx,
             "scope.statuses",
-            lambda n, w: _choice(n, ctx, w, MEMBER_STATUSES),
+            lambda n, w: yc.choice(n, ctx, w, MEMBER_STATUSES),
             empty_ok=False,
         )
     folders = _include_exclude(keys, "folders", ctx, _folder_item)
@@ -542,8 +367,8 @@ def _scope(node: Node, ctx: _Ctx) -> Scope | None:
     )
 
 
-def _folder_item(node: Node, ctx: _Ctx, what: str) -> str | None:
-    value = _text(node, ctx, what)
+def _folder_item(node: Node, ctx: yc.Problems, what: str) -> str | None:
+    value = yc.text(node, ctx, what)
     if value is None:
         return None
     value = value.rstrip("/")
@@ -553,8 +378,8 @@ def _folder_item(node: Node, ctx: _Ctx, what: str) -> str | None:
     return value
 
 
-def _tag_item(node: Node, ctx: _Ctx, what: str) -> str | None:
-    value = _text(node, ctx, what, numbers=True)
+def _tag_item(node: Node, ctx: yc.Problems, what: str) -> str | None:
+    value = yc.text(node, ctx, what, numbers=True)
     if value is None:
         return None
     rule = TagRule.parse(value)
@@ -567,13 +392,13 @@ def _tag_item(node: Node, ctx: _Ctx, what: str) -> str | None:
 def _include_exclude(
     keys: dict[str, tuple[Node, Node]],
     name: str,
-    ctx: _Ctx,
-    item: Callable[[Node, _Ctx, str], str | None],
+    ctx: yc.Problems,
+    item: Callable[[Node, yc.Problems, str], str | None],
 ) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
     if name not in keys:
         return ((), ())
     node = keys[name][1]
-    sub = _mapping(node, ctx, f"scope.{name}", ("include", "exclude"))
+    sub = yc.mapping(node, ctx, f"scope.{name}", ("include", "exclude"))
     if sub is None:
         return None
     lists: list[tuple[str, ...] | None] = []
@@ -582,7 +407,7 @@ def _include_exclude(
             lists.append(())
             continue
         lists.append(
-            _list(
+            yc.str_list(
                 sub[part][1],
                 ctx,
                 f"scope.{name}.{part}",
@@ -600,22 +425,22 @@ def _include_exclude(
     return include, exclude
 
 
-def _cloud_rule(node: Node, ctx: _Ctx) -> CloudAccountRule | None:
+def _cloud_rule(node: Node, ctx: yc.Problems) -> CloudAccountRule | None:
     allowed = tuple(s.value for s in CLOUD_ACCOUNT_RESULTS)
     what = "cloud_account_without_phone"
     if isinstance(node, ScalarNode):  # shorthand: cloud_account_without_phone: SKIPPED
-        value = _choice(node, ctx, what, allowed)
+        value = yc.choice(node, ctx, what, allowed)
         return CloudAccountRule(Status(value)) if value else None
-    keys = _mapping(node, ctx, what, ("result", "severity"))
+    keys = yc.mapping(node, ctx, what, ("result", "severity"))
     if keys is None:
         return None
-    _require(keys, ("result",), node, ctx, what)
+    yc.require(keys, ("result",), node, ctx, what)
     result = (
-        _choice(keys["result"][1], ctx, f"{what}.result", allowed) if "result" in keys else None
+        yc.choice(keys["result"][1], ctx, f"{what}.result", allowed) if "result" in keys else None
     )
     severity: Severity | None = None
     if "severity" in keys:
-        sev = _choice(
+        sev = yc.choice(
             keys["severity"][1], ctx, f"{what}.severity", tuple(s.value for s in Severity)
         )
         if sev is None:
@@ -629,15 +454,15 @@ def _cloud_rule(node: Node, ctx: _Ctx) -> CloudAccountRule | None:
 # --------------------------------------------------------------------------- exemptions
 
 
-def _parse_exemptions(root: Node, ctx: _Ctx, digest: str) -> Exemptions | None:
-    keys = _mapping(root, ctx, "exemptions file", ("exemptions",))
+def _parse_exemptions(root: Node, ctx: yc.Problems, digest: str) -> Exemptions | None:
+    keys = yc.mapping(root, ctx, "exemptions file", ("exemptions",))
     if keys is None or "exemptions" not in keys:
         return None
     node = keys["exemptions"][1]
-    if isinstance(node, ScalarNode) and node.tag == _NULL:
+    if isinstance(node, ScalarNode) and node.tag == yc.NULL:
         return Exemptions((), digest, ctx.source)
     if not isinstance(node, SequenceNode):
-        ctx.add(node, f"exemptions must be a list of entries, not {_kind(node)}")
+        ctx.add(node, f"exemptions must be a list of entries, not {yc.kind_of(node)}")
         return None
     entries: list[Exemption] = []
     seen: dict[str, int] = {}
@@ -657,18 +482,18 @@ def _parse_exemptions(root: Node, ctx: _Ctx, digest: str) -> Exemptions | None:
     return Exemptions(tuple(entries), digest, ctx.source)
 
 
-def _exemption(node: Node, ctx: _Ctx) -> Exemption | None:
+def _exemption(node: Node, ctx: yc.Problems) -> Exemption | None:
     what = "exemption"
-    keys = _mapping(node, ctx, what, _EXEMPTION_KEYS)
+    keys = yc.mapping(node, ctx, what, _EXEMPTION_KEYS)
     if keys is None:
         return None
     before = len(ctx.found)
-    _require(keys, ("reason", "owner", "ticket", "expires"), node, ctx, what)
+    yc.require(keys, ("reason", "owner", "ticket", "expires"), node, ctx, what)
     if ("account_id" in keys) == ("folder" in keys):
         ctx.add(node, f"{what}: give exactly one of 'account_id' or 'folder'")
     account_id = folder = None
     if "account_id" in keys:
-        account_id = _text(keys["account_id"][1], ctx, "account_id", numbers=True)
+        account_id = yc.text(keys["account_id"][1], ctx, "account_id", numbers=True)
         if account_id is not None and not _ACCOUNT_ID_RE.match(account_id):
             ctx.add(keys["account_id"][1], f"account_id {account_id!r} must be digits only")
     if "folder" in keys:
@@ -676,8 +501,8 @@ def _exemption(node: Node, ctx: _Ctx) -> Exemption | None:
     texts = {}
     for name in ("reason", "owner", "ticket"):
         if name in keys:
-            texts[name] = _text(keys[name][1], ctx, name, numbers=name == "ticket")
-    expires = _date(keys["expires"][1], ctx, "expires") if "expires" in keys else None
+            texts[name] = yc.text(keys[name][1], ctx, name, numbers=name == "ticket")
+    expires = yc.date(keys["expires"][1], ctx, "expires") if "expires" in keys else None
     if len(ctx.found) > before or expires is None:
         return None
     return Exemption(
@@ -689,18 +514,3 @@ def _exemption(node: Node, ctx: _Ctx) -> Exemption | None:
         expires=expires,
         line=node.start_mark.line + 1,
     )
-
-
-def _date(node: Node, ctx: _Ctx, what: str) -> dt.date | None:
-    if not isinstance(node, ScalarNode) or node.tag not in (_STR, _TIMESTAMP):
-        ctx.add(node, f"{what} must be a date YYYY-MM-DD, not {_kind(node)}")
-        return None
-    text = str(node.value).strip()
-    if not _DATE_RE.match(text):
-        ctx.add(node, f"{what}: {text!r} is not a date in the form YYYY-MM-DD")
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        ctx.add(node, f"{what}: {text!r} is not a real calendar date")
-        return None
