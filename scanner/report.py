@@ -365,7 +365,7 @@ class MdSafe(str):
 
 
 _MD_BREAKS = re.compile(r"\r\n|[\r\n\v\f\x85\u2028\u2029]")
-_MD_PUNCT = re.compile(r"([\\`*_\[\]|~$])")  # markup anywhere in a line
+_MD_PUNCT = re.compile(r"([\\`*_\[\]|~$#])")  # markup anywhere in a line
 _MD_ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")  # "&lt;" would decode: "R&D" is fine as is
 _MD_LEADING = re.compile(
     r"(\s*)([#+\-=!]|\d+[.)](?=\s|$))"
@@ -375,15 +375,16 @@ _MD_LEADING = re.compile(
 def md_escape(value: object) -> str:
     """Make any text inert in GFM: one line, no markup, no HTML, safe inside a table cell.
 
-    Line breaks and control characters become spaces; ``<`` and ``>`` become entities (so no
-    HTML element or autolink); ``\\ ` * _ [ ] | ~ $`` are backslash-escaped (no emphasis, code,
-    link, table cell break, strikethrough or math); a leading ``# + - = !`` or ``1.`` is escaped
-    (no heading, list or setext underline when the value starts a line).
+    Line breaks and control characters become spaces, and the ends are trimmed (no indented
+    code block, no hard line break); ``<`` and ``>`` become entities (so no
+    HTML element or autolink); ``\\ ` * _ [ ] | ~ $ #`` are backslash-escaped (no emphasis, code,
+    link, table cell break, strikethrough, math or heading close); a leading ``+ - = !`` or
+    ``1.`` is escaped (no list or setext underline when the value starts a line).
     """
     if value is None:
         return ""
     text = _MD_BREAKS.sub(" ", str(value))
-    text = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text)
+    text = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text).strip()
     text = _MD_ENTITY.sub("&amp;", text).replace("<", "&lt;").replace(">", "&gt;")
     text = _MD_PUNCT.sub(r"\\\1", text)
     m = _MD_LEADING.match(text)

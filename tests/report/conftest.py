@@ -265,3 +265,102 @@ def hostile_names() -> tuple[str, ...]:
 @pytest.fixture
 def golden_dir() -> Path:
     return Path(__file__).parent / "golden"
+
+
+NASTY_ALPHABET = "|`*_[]()<>#-+=!\\\n\r\t&;~$ :/aZ0@\"'{}%.\x00\u2028é中"
+
+
+def nasty_strings(count: int, seed: int = 20261127) -> list[str]:
+    """Seeded random strings made of Markdown/HTML/CSV metacharacters (hypothesis-like)."""
+    rng = random.Random(seed)
+    out = list(HOSTILE)
+    for _ in range(count):
+        n = rng.randint(1, 24)
+        out.append("".join(rng.choice(NASTY_ALPHABET) for _ in range(n)))
+    return out
+
+
+def make_hostile_scan(names: list[str]) -> ScanResult:
+    """A scan where every text field of every member (and the evidence) is hostile."""
+    statuses = list(Status)
+    rows = []
+    for i, name in enumerate(names):
+        st = statuses[i % len(statuses)]
+        other = names[(i + 1) % len(names)]
+        third = names[(i + 2) % len(names)]
+        rows.append(
+            Result(
+                account_id=f"{2000000000000000 + i}",
+                display_name=name,
+                type=other,
+                status=third,
+                folder_path=other,
+                folder_id=third,
+                tags=((name, other),),
+                has_secure_mobile_phone=None if st is Status.ERROR else st is Status.PASS,
+                secure_mobile_phone_masked=None,
+                result=st,
+                severity=Severity.HIGH,
+                reason=third,
+                remediation=Remediation.API if st is Status.FAIL else Remediation.NONE,
+                exemption=(
+                    ExemptionInfo(
+                        scope=name,
+                        reason=other,
+                        owner=third,
+                        ticket=name,
+                        expires=other,
+                        expired=i % 3 == 0,
+                        days_left=-1 if i % 3 == 0 else 10,
+                    )
+                    if st in (Status.EXEMPT, Status.FAIL)
+                    else None
+                ),
+            )
+        )
+    hostile = HOSTILE[0]
+    ev = Evidence(
+        scan_id=HOSTILE[4],
+        started_at=HOSTILE[5],
+        finished_at=HOSTILE[6],
+        tool_version=HOSTILE[9],
+        site=HOSTILE[10],
+        caller=Caller(arn=hostile, account_id=HOSTILE[1], identity_type=HOSTILE[7]),
+        resource_directory_id=HOSTILE[2],
+        master_account_id=HOSTILE[3],
+        policy_id=HOSTILE[8],
+        policy_digest=HOSTILE[11],
+        api_calls={HOSTILE[12]: 3, hostile: 1},
+        exemptions_digest=HOSTILE[13],
+    )
+    return ScanResult(evidence=ev, results=tuple(rows))
+
+
+def make_hostile_outcomes(names: list[str]) -> tuple[RemediationOutcome, ...]:
+    return tuple(
+        RemediationOutcome(
+            account_id=f"{2000000000000000 + i}",
+            phone_masked="86-139****0000",
+            outcome=name,
+            at=names[-1 - i],
+            operator_arn=name,
+            request_id=names[i + 1],
+            detail=names[i + 2],
+        )
+        for i, name in enumerate(names[:20])
+    )
+
+
+@pytest.fixture
+def hostile_scan() -> Callable[..., ScanResult]:
+    return make_hostile_scan
+
+
+@pytest.fixture
+def hostile_outcomes() -> Callable[..., tuple[RemediationOutcome, ...]]:
+    return make_hostile_outcomes
+
+
+@pytest.fixture
+def nasty() -> Callable[..., list[str]]:
+    return nasty_strings

@@ -1,4 +1,4 @@
-"""report.html in Debian's headless Chromium: rows, filter, sort, and a hostile name that stays text.
+"""report.html in headless Chromium: rows, filter, sort, and a hostile name that stays text.
 
 Skipped when /usr/bin/chromium or /usr/bin/chromedriver is missing, unless
 RDSCAN_REQUIRE_BROWSER=1 (CI), which turns the skip into a failure. A screenshot is saved to
@@ -108,7 +108,9 @@ def test_report_html_in_chromium(driver, tmp_path, golden_scan, synthetic_scan, 
 
     WebDriverWait(drv, 5).until(lambda d: _visible_rows(d) == 1)
     assert drv.find_element(By.ID, "shown").text == "1"
-    visible = [r for r in drv.find_elements(By.CSS_SELECTOR, "#members tbody tr") if r.is_displayed()]
+    visible = [
+        r for r in drv.find_elements(By.CSS_SELECTOR, "#members tbody tr") if r.is_displayed()
+    ]
     assert visible[0].find_elements(By.TAG_NAME, "td")[1].text == XSS
 
     # Clear, then sort by account id (ascending, then descending).
