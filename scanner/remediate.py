@@ -200,6 +200,7 @@ MANUAL = "manual"
 NO_PHONE = "no_phone"  # the number will be asked at the prompt
 BAD_PHONE = "bad_phone"
 NOT_FAILING = "not_failing"
+INVALID_NUMBER = "invalid_number"  # a member outcome: the number broke a rule, nothing sent
 
 
 @dataclass(frozen=True)
@@ -444,7 +445,8 @@ class MemberOutcome:
     account_id: str
     display_name: str
     phone_masked: str
-    outcome: str  # verified | already_bound | failed | declined | skipped | manual | not_run
+    # verified | already_bound | failed | declined | skipped | manual | invalid_number | not_run
+    outcome: str
     detail: str = ""
     request_id: str = ""
     from_journal: bool = False
@@ -459,6 +461,17 @@ class Summary:
 
     def count(self, outcome: str) -> int:
         return sum(1 for o in self.outcomes if o.outcome == outcome)
+
+    @property
+    def complete(self) -> bool:
+        """Nothing failed, broke a rule or stopped (declined, manual, skipped are choices)."""
+        return not (
+            self.interrupted
+            or self.stopped
+            or self.count(FAILED)
+            or self.count(INVALID_NUMBER)
+            or self.count("not_run")
+        )
 
     @property
     def counts(self) -> dict[str, int]:
@@ -605,7 +618,7 @@ class Remediator:
             self.journal.append("skip", "skipped", account_id=aid, detail=item.problem)
             level = "error" if item.kind == BAD_PHONE else "info"
             self._notify(level, item, f"skipped: {item.problem}", item.hint)
-            outcome = MANUAL if item.kind == MANUAL else SKIPPED
+            outcome = {MANUAL: MANUAL, BAD_PHONE: INVALID_NUMBER}.get(item.kind, SKIPPED)
             return self._outcome(m, outcome, item.problem)
         if m.phone is None:
             m.phone = self._ask_phone(item)

@@ -40,6 +40,7 @@ class CliOperator:
     """The operator at a terminal: click prompts, y/N never assumed."""
 
     def __init__(self, plan: Plan) -> None:
+        self.items = {item.account_id: item for item in plan.items}
         self.total = len(plan.items)
         self.index = {item.account_id: n for n, item in enumerate(plan.items, start=1)}
         self.shown: set[str] = set()
@@ -95,12 +96,8 @@ class CliOperator:
             raise KeyboardInterrupt from None
 
     def notify(self, event: Event) -> None:
-        item_shown = event.account_id in self.shown or not event.account_id
-        if not item_shown:
-            click.echo(
-                f"\n[{self.index.get(event.account_id, '?')}/{self.total}] {event.account_id}"
-            )
-            self.shown.add(event.account_id)
+        if event.account_id in self.items:
+            self.header(self.items[event.account_id])
         click.echo(f"  {_LEVEL_MARK.get(event.level, '..')} {printable(event.message)}")
         if event.hint:
             click.echo(f"     Next: {printable(event.hint)}")
@@ -198,6 +195,14 @@ def _render_summary(summary: Summary, journal: Path) -> str:
     if summary.interrupted:
         lines.append("Interrupted: run again with --resume to continue.")
     lines.append(f"Journal: {journal}")
+    try:
+        head = verify_journal(journal).last_sha256
+        lines.append(
+            f"Journal head: sha256 {head} (keep it: `rdscan verify-journal --expect-head` "
+            "then also detects a removed or edited last line)"
+        )
+    except JournalError as exc:
+        lines.append(f"Journal check FAILED: {exc}")
     return "\n".join(lines)
 
 
@@ -296,7 +301,7 @@ def remediate_command(
     click.echo(_render_summary(summary, journal_path))
     if summary.interrupted:
         sys.exit(130)
-    if summary.stopped or summary.count("failed"):
+    if not summary.complete:
         sys.exit(1)
 
 
@@ -309,10 +314,21 @@ def print_policy_command(kind: str) -> None:
 
 @click.command("verify-journal")
 @click.argument("journal", type=click.Path(dir_okay=False, path_type=Path))
-def verify_journal_command(journal: Path) -> None:
+@click.option(
+    "--expect-head",
+    metavar="SHA256",
+    help="The chain head printed at the end of the run: also detects a cut or edited last line.",
+)
+def verify_journal_command(journal: Path, expect_head: str | None) -> None:
     """Recompute the SHA-256 chain of a remediation journal; exit 1 if it was tampered with."""
     try:
         check = verify_journal(journal)
+        if expect_head and check.last_sha256 != expect_head.strip().lower():
+            raise JournalError(
+                f"journal {journal}: the chain head is {check.last_sha256}, not the expected "
+                f"{expect_head}: lines were removed, added or edited at the end",
+                hint="treat the journal as tampered with; compare it with a backup copy",
+            )
     except JournalError as exc:
         click.echo(f"Error: {exc}", err=True)
         if exc.hint:

@@ -169,7 +169,8 @@ def test_cloud_account_manual_and_bad_number_never_sent(
     )
     outcomes = {o.account_id: o for o in summary.outcomes}
     assert outcomes[CLOUD_ACCOUNT].outcome == "manual"
-    assert outcomes[A].outcome == "skipped"
+    assert outcomes[A].outcome == "invalid_number"
+    assert not summary.complete
     assert "China-site rule" in outcomes[A].detail
     assert srv.call_counts().get(SEND, 0) == 0 and srv.call_counts().get(BIND, 0) == 0
     assert not [a for a in op.asked if a[0] == "confirm"]
