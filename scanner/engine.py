@@ -13,7 +13,7 @@ The rules, applied in this order to each member:
 4. A phone is bound -> PASS (remediation none).
 5. No phone: a ResourceAccount -> FAIL, remediation ``api`` (BindSecureMobilePhone can fix it);
    a CloudAccount -> the policy's ``cloud_account_without_phone`` (default FAIL, remediation
-   ``manual``; or SKIPPED).
+   ``manual``; or SKIPPED); a member of any other type -> FAIL, remediation ``manual``.
 6. A FAIL covered by an exemption that has not expired -> EXEMPT, with the exemption attached.
    A FAIL whose exemption has expired stays FAIL, with the expired exemption attached.
    An account exemption beats a folder exemption; a nearer folder beats a farther one; the
@@ -186,11 +186,17 @@ def _evaluate_member(
             "No secure mobile phone is bound. This is a CloudAccount: the API cannot bind one; "
             "its owner must bind it in their own Alibaba Cloud console."
         )
-    else:
+    elif member.type == "ResourceAccount":
         remediation = Remediation.API
         reason = (
             "No secure mobile phone is bound. It can be bound through the API "
             "(BindSecureMobilePhone, see: rdscan remediate)."
+        )
+    else:  # a type this tool does not know: never guess that the API can fix it
+        remediation = Remediation.MANUAL
+        reason = (
+            f"No secure mobile phone is bound. Member type {member.type or '(none)'!r} is not "
+            "one rdscan binds through the API; its owner must bind one in their console."
         )
 
     exemption = index.best(member.account_id, chain, path)

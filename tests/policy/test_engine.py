@@ -83,6 +83,13 @@ def test_cloud_account_rule_skipped(make_policy, make_member, make_inventory):
     assert c.result is Status.FAIL
 
 
+def test_unknown_member_type_is_never_guessed_fixable(make_policy, make_member, make_inventory):
+    m = make_member(type="FutureAccount", has_secure_mobile_phone=False)
+    r = one(make_policy(cloud=CloudAccountRule(Status.SKIPPED)), NONE, make_inventory(m))
+    assert (r.result, r.remediation) == (Status.FAIL, Remediation.MANUAL)
+    assert "FutureAccount" in r.reason
+
+
 def test_read_error_is_error_with_the_error_as_reason(make_policy, make_member, make_inventory):
     err = "GetAccount: NoPermission You are not authorized (HTTP 403, RequestId R1)"
     m = make_member(has_secure_mobile_phone=None, read_error=err)
