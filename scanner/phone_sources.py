@@ -38,7 +38,7 @@ class PhoneSources:
 
 def parse_phones_csv(text: str, *, source: str = "phones file") -> dict[str, str]:
     """Parse ``account_id,phone`` lines with that header; raise ConfigError naming the line."""
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
     rows = [(n, row) for n, row in enumerate(reader, start=1) if any(c.strip() for c in row)]
     if not rows:
         raise ConfigError(
