@@ -35,6 +35,10 @@ SEND = "SendVerificationCodeForBindSecureMobilePhone"
 BIND = "BindSecureMobilePhone"
 GET_ACCOUNT = "GetAccount"
 CALLER_OK_TYPES = ("RAMUser", "AssumedRoleUser")
+# Member statuses in which Bind is expected to work (transitional ones answer AccountTypeMismatch).
+BINDABLE_STATUSES = frozenset(
+    {"CreateSuccess", "PromoteFailed", "PromoteExpired", "PromoteCancelled"}
+)
 _CODE_RE = re.compile(r"^\d{6}$")
 
 
@@ -380,6 +384,12 @@ def dry_run(plan: Plan, api: RemediationApi) -> DryRun:
         elif item.kind == NOT_FAILING:
             would = "skip: " + item.problem
         else:
+            status = item.result.status
+            if status and status not in BINDABLE_STATUSES:
+                problems.append(
+                    f"member status {status}: Bind is expected to answer AccountTypeMismatch "
+                    "until the member is in a settled state (e.g. CreateSuccess)"
+                )
             try:
                 state = api.get_account_phone(item.account_id)
             except ApiError as exc:

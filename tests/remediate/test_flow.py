@@ -309,3 +309,16 @@ def test_dry_run_sends_nothing(emulator, sample_fixture, settings_for, tmp_path)
     )
     assert srv.outbox() == []
     assert SEND not in srv.call_counts() and BIND not in srv.call_counts()
+    assert result.ok
+
+
+def test_dry_run_flags_transitional_status_and_root_caller(emulator, sample_fixture, settings_for):
+    srv = emulator()
+    verifying = "1000000000102947"  # mobile-prod-13, PromoteVerifying, no phone
+    plan = build_plan(scan_of(sample_fixture, [verifying]), site="cn", phones=_phones(verifying))
+    result = dry_run(plan, RdClientApi(RdClient(settings_for(srv))))
+    assert not result.ok
+    assert "PromoteVerifying" in result.items[0].problems[0]
+    root = dry_run(plan, RdClientApi(RdClient(settings_for(srv, ROOT))))
+    assert not root.caller.ok and "Account identity" in root.caller.problem
+    assert SEND not in srv.call_counts()
