@@ -234,13 +234,13 @@ def out_of_scope(scope: Scope, member: Member, chain: tuple[str, ...], path: str
     where = path or member.folder_id
     if scope.types and member.type not in scope.types:
         return (
-            f"Out of scope: the policy covers member types {', '.join(scope.types)}; "
-            f"this member is a {member.type or 'member of unknown type'}."
+            f"Out of scope: member type {member.type or '(none)'} is not one the policy covers "
+            f"({', '.join(scope.types)})."
         )
     if scope.statuses and member.status not in scope.statuses:
         return (
-            f"Out of scope: the policy covers member statuses {', '.join(scope.statuses)}; "
-            f"this member's status is {member.status or 'unknown'}."
+            f"Out of scope: member status {member.status or '(none)'} is not one the policy "
+            f"covers ({', '.join(scope.statuses)})."
         )
     for rule in scope.exclude_folders:
         if folder_distance(rule, chain, path) is not None:

@@ -25,8 +25,12 @@ from .errors import PolicyError
 from .findings import Severity, Status
 
 MEMBER_TYPES = ("ResourceAccount", "CloudAccount")
-MEMBER_STATUSES = (
+MEMBER_STATUSES = (  # documented member statuses (ListAccounts, GetAccount, CreateCloudAccount)
     "CreateSuccess",
+    "CreateVerifying",
+    "CreateFailed",
+    "CreateExpired",
+    "CreateCancelled",
     "InviteSuccess",
     "PromoteVerifying",
     "PromoteFailed",

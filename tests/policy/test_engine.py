@@ -161,7 +161,7 @@ def test_empty_inventory_gives_no_results(make_policy, make_inventory):
 @pytest.mark.parametrize(
     ("scope", "member_kw", "needle"),
     [
-        ({"types": ("ResourceAccount",)}, {"type": "CloudAccount"}, "types ResourceAccount"),
+        ({"types": ("ResourceAccount",)}, {"type": "CloudAccount"}, "type CloudAccount"),
         ({"statuses": ("CreateSuccess",)}, {"status": "PromoteVerifying"}, "PromoteVerifying"),
         ({"exclude_folders": ("Root/Sandbox",)}, {"folder_id": "fd-team"}, "Root/Sandbox"),
         ({"exclude_folders": ("fd-sbx",)}, {"folder_id": "fd-team"}, "fd-sbx"),
@@ -224,8 +224,8 @@ def test_scope_rules_checked_type_status_folder_tag(make_policy, make_member, ma
     m3 = make_member(folder_id="fd-sbx", tags={"env": "x"})
     m4 = make_member(tags={"env": "x"})
     reasons = [r.reason for r in evaluate(policy, NONE, make_inventory(m, m2, m3, m4), TODAY)]
-    assert "member types" in reasons[0]
-    assert "statuses" in reasons[1]
+    assert "member type CloudAccount" in reasons[0]
+    assert "member status InviteSuccess" in reasons[1]
     assert "folder" in reasons[2]
     assert "tag" in reasons[3]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from scanner.findings import Status
-from scanner.policy import check_file, load_policy
+from scanner.policy import MEMBER_STATUSES, check_file, load_policy
 from scanner.resources import default_policy_path, policies_dir
 
 SHIPPED = sorted(p for p in policies_dir().iterdir() if not p.name.startswith("."))
@@ -34,7 +34,10 @@ def test_default_policy_contract():
     # both remediation paths are explained
     assert "api" in policy.remediation and "manual" in policy.remediation
     assert "BindSecureMobilePhone" in policy.remediation
-    # every member type and status is covered: nothing is silently skipped by default
+    # every member type and every status of a member that exists is covered; only members
+    # whose creation never completed are skipped by default
     assert set(policy.scope.types) == {"ResourceAccount", "CloudAccount"}
+    left_out = set(MEMBER_STATUSES) - set(policy.scope.statuses)
+    assert left_out == {"CreateVerifying", "CreateFailed", "CreateExpired", "CreateCancelled"}
     assert not policy.scope.exclude_folders and not policy.scope.exclude_tags
     assert not policy.scope.include_folders and not policy.scope.include_tags
