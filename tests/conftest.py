@@ -51,16 +51,15 @@ def sample_fixture() -> Fixture:
 def emulator(sample_fixture: Fixture) -> Iterator[Callable[..., EmulatorServer]]:
     """Factory: ``emulator(fixture=None, **kwargs)`` -> a started EmulatorServer on 127.0.0.1:0.
 
-    ``fixture`` may be a Fixture, a path, or None (the bundled sample). Keyword arguments go to
-    EmulatorServer (rate_limit, latency_ms, fault_rate, sms_outbox, ...). Stopped at teardown.
+    ``fixture`` may be a Fixture, fixture data (dict), a path, or None (the bundled sample).
+    Keyword arguments go to EmulatorServer (rate_limit, latency_ms, fault_rate, sms_outbox,
+    ...). Stopped at teardown.
     """
     started: list[EmulatorServer] = []
 
     def make(fixture: Any = None, **kwargs: Any) -> EmulatorServer:
         if fixture is None:
             fixture = sample_fixture
-        elif not isinstance(fixture, Fixture):
-            fixture = load_fixture(fixture)
         kwargs.setdefault("host", "127.0.0.1")
         kwargs.setdefault("port", 0)
         srv = EmulatorServer(fixture, **kwargs)

@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from urllib.parse import parse_qsl, urlsplit
 from .api import ROUTES, Call, Route
 from .auth import Authenticator, Incoming
 from .errors import ApiFault
-from .fixture import CallerSpec, Fixture
+from .fixture import CallerSpec, Fixture, load_fixture, parse_fixture
 from .limits import FaultPlan, RateLimiter, ScriptedFault
 from .state import DirectoryState
 
@@ -63,11 +64,14 @@ class _Http(ThreadingHTTPServer):
 
 
 class EmulatorServer:
-    """The local RD API. Start it, point the SDKs at ``endpoint`` with ``protocol='http'``."""
+    """The local RD API. Start it, point the SDKs at ``endpoint`` with ``protocol='http'``.
+
+    ``fixture`` is a loaded ``Fixture``, fixture data (a dict) or a path to a fixture file.
+    """
 
     def __init__(
         self,
-        fixture: Fixture,
+        fixture: Fixture | Mapping[str, Any] | str | Path,
         host: str = "127.0.0.1",
         port: int = 0,
         rate_limit: float = 20.0,
@@ -78,6 +82,10 @@ class EmulatorServer:
         daily_send_limit: int = 5,
         seed: int | None = None,
     ) -> None:
+        if isinstance(fixture, Mapping):
+            fixture = parse_fixture(fixture, source="<dict>")
+        elif not isinstance(fixture, Fixture):
+            fixture = load_fixture(fixture)
         self.fixture = fixture
         self.state = DirectoryState(
             fixture,

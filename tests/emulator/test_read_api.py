@@ -152,3 +152,23 @@ def test_legacy_v2_signature_client(emulator, rm, rdm):
         .body.account
     )
     assert acc.has_secure_mobile_phone is True
+
+
+def test_async_client_and_unicode_tags(emulator, rm):
+    import asyncio
+
+    srv = emulator()
+    srv.state.add_account("1777000000000002", "unicode", tags={"env": "生产 环境/*~"})
+    req = rm_models.ListAccountsRequest(
+        include_tags=True, tag=[rm_models.ListAccountsRequestTag(key="env", value="生产 环境/*~")]
+    )
+    for client in (rm(srv), rm(srv, signature_algorithm="v2")):
+        body = client.list_accounts(req).body
+        assert [a.account_id for a in body.accounts.account] == ["1777000000000002"]
+    body = asyncio.run(rm(srv).list_accounts_async(req)).body
+    assert body.accounts.account[0].tags.tag[0].value == "生产 环境/*~"
+
+
+def test_emulator_accepts_dict_fixture(emulator, rm):
+    srv = emulator(generate_fixture(accounts=12, seed=1))
+    assert rm(srv).list_accounts(rm_models.ListAccountsRequest()).body.total_count == 12
