@@ -13,10 +13,13 @@ refuses a value that still shows more digits than a masked number does.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Mapping
+import signal
+import threading
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -390,12 +393,13 @@ class JournalWriter:
         line = _encode(entry)
         fd = self._open()
         data = line + b"\n"
-        written = os.write(fd, data)
-        while written < len(data):  # pragma: no cover - short writes on local files are rare
-            written += os.write(fd, data[written:])
-        os.fsync(fd)
-        self.entries.append(entry)
-        self._prev = _sha256(line)
+        with _sigint_deferred():  # a Ctrl-C here must not split the file from our chain state
+            written = os.write(fd, data)
+            while written < len(data):  # pragma: no cover - short writes on local files are rare
+                written += os.write(fd, data[written:])
+            os.fsync(fd)
+            self.entries.append(entry)
+            self._prev = _sha256(line)
         return entry
 
     def close(self) -> None:
@@ -408,6 +412,30 @@ class JournalWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@contextlib.contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Hold a SIGINT (Ctrl-C) until the block is done, then raise KeyboardInterrupt."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+
+    def hold(signum: int, frame: object) -> None:
+        received.append(signum)
+
+    try:
+        previous = signal.signal(signal.SIGINT, hold)
+    except ValueError:  # pragma: no cover - not in the main interpreter
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        raise KeyboardInterrupt
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -139,3 +139,28 @@ def test_empty_journal_is_valid(tmp_path: Path) -> None:
     path.write_bytes(b"")
     assert verify_journal(path).lines == 0
     assert load_outcomes(path) == []
+
+
+def test_ctrl_c_during_append_keeps_chain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import signal
+
+    import scanner.journal as journal_module
+
+    path = tmp_path / "j.jsonl"
+    real_fsync = os.fsync
+    fired: list[bool] = []
+
+    def fsync_with_ctrl_c(fd: int) -> None:
+        if not fired:
+            fired.append(True)
+            signal.raise_signal(signal.SIGINT)  # arrives in the middle of the append
+        real_fsync(fd)
+
+    monkeypatch.setattr(journal_module.os, "fsync", fsync_with_ctrl_c)
+    with JournalWriter(path, operator_arn=ARN) as j:
+        with pytest.raises(KeyboardInterrupt):
+            j.append("confirm", "confirmed", account_id="A1")
+        assert len(j.entries) == 1  # the line and the chain state were both completed
+        j.append("session_end", "interrupted")
+    assert verify_journal(path).lines == 2
