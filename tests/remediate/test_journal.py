@@ -157,10 +157,12 @@ def test_ctrl_c_during_append_keeps_chain(tmp_path: Path, monkeypatch: pytest.Mo
             signal.raise_signal(signal.SIGINT)  # arrives in the middle of the append
         real_fsync(fd)
 
-    monkeypatch.setattr(journal_module.os, "fsync", fsync_with_ctrl_c)
     with JournalWriter(path, operator_arn=ARN) as j:
+        j.append("session_start", "started")
+        monkeypatch.setattr(journal_module.os, "fsync", fsync_with_ctrl_c)
         with pytest.raises(KeyboardInterrupt):
             j.append("confirm", "confirmed", account_id="A1")
-        assert len(j.entries) == 1  # the line and the chain state were both completed
+        assert fired
+        assert len(j.entries) == 2  # the line and the chain state were both completed
         j.append("session_end", "interrupted")
-    assert verify_journal(path).lines == 2
+    assert verify_journal(path).lines == 3
