@@ -55,12 +55,25 @@ class Problems:
         ]
 
 
+MAX_BYTES = 5 * 1024 * 1024  # policies and exemptions are small; this stops /dev/zero & co.
+
+
 def read_bytes(path: Path, ctx: Problems) -> bytes | None:
+    """The file's bytes, or None with the reason recorded (missing, a directory, too big...)."""
     try:
         if path.is_dir():
             ctx.add(None, "is a directory, not a file")
             return None
-        data = path.read_bytes()
+        if path.exists() and not path.is_file():
+            ctx.add(None, "is not a regular file")
+            return None
+        with path.open("rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            ctx.add(
+                None, f"is too large for a policy or exemptions file (limit {MAX_BYTES:,} bytes)"
+            )
+            return None
     except FileNotFoundError:
         ctx.add(None, "file not found")
         return None

@@ -335,6 +335,17 @@ def test_missing_file_and_directory(tmp_path):
         load_exemptions(tmp_path)
 
 
+def test_device_and_oversized_files_are_refused(write, monkeypatch):
+    assert validate_file("/dev/zero") == ["/dev/zero: is not a regular file"]
+    from scanner import yamlcheck
+
+    monkeypatch.setattr(yamlcheck, "MAX_BYTES", 100)
+    big = write("big.yaml", "id: x\n" + "# padding\n" * 20)
+    assert validate_file(big) == [
+        f"{big}: is too large for a policy or exemptions file (limit 100 bytes)"
+    ]
+
+
 def test_wrong_kind_of_file_is_named(write):
     ex = write("e.yaml", GOOD_EXEMPTIONS)
     pol = write("p.yaml", GOOD_POLICY)
