@@ -742,7 +742,7 @@ class Remediator:
                     "expired_code",
                     account_id=aid,
                     phone_masked=masked,
-                    detail=f"expired at {sent.expires_at}",
+                    detail=f"expired at {sent.expires_at}; not sent to the API",
                 )
                 self._notify("warn", item, f"the code expired at {sent.expires_at}")
                 return f"the code expired at {sent.expires_at}"

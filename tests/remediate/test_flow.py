@@ -322,3 +322,19 @@ def test_dry_run_flags_transitional_status_and_root_caller(emulator, sample_fixt
     root = dry_run(plan, RdClientApi(RdClient(settings_for(srv, ROOT))))
     assert not root.caller.ok and "Account identity" in root.caller.problem
     assert SEND not in srv.call_counts()
+
+
+def test_site_mismatch_explained_by_the_api(
+    emulator, sample_fixture, settings_for, scripted, tmp_path
+):
+    srv = emulator()  # a China-site directory, remediated as if it were international
+    plan = build_plan(
+        scan_of(sample_fixture, [A]), site="intl", phones=_phones(A, number="44-7700900123")
+    )
+    op = scripted(confirm={A: True})
+    with JournalWriter(tmp_path / "j") as writer:
+        summary = run_flow(plan, RdClientApi(RdClient(settings_for(srv))), writer, op)
+    assert summary.outcomes[0].outcome == "failed"
+    assert "InvalidParameter.MobileCountryCode" in summary.outcomes[0].detail
+    assert "86- numbers" in op.text()
+    assert srv.outbox() == []
