@@ -275,9 +275,27 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # silence stderr logging
         return
 
-    def _serve(self) -> None:
+    def _read_body(self) -> bytes:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            chunks: list[bytes] = []
+            while True:
+                size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
         length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _serve(self) -> None:
+        try:
+            body = self._read_body()
+        except ValueError:
+            self.close_connection = True
+            self._answer(400, {"Code": "InvalidParameter", "Message": "Malformed request body."})
+            return
         split = urlsplit(self.path)
         query = tuple(parse_qsl(split.query, keep_blank_values=True))
         form: tuple[tuple[str, str], ...] = ()
@@ -291,18 +309,41 @@ class _Handler(BaseHTTPRequestHandler):
 
         req = Incoming(self.command, split.path or "/", query, form, body, header_values)
         status, payload, extra = self.emulator.handle(req)
+        self._answer(status, payload, extra)
+
+    def _answer(
+        self, status: int, payload: dict[str, Any], extra: dict[str, str] | None = None
+    ) -> None:
+        if "RequestId" not in payload:
+            payload = {
+                "RequestId": _request_id(),
+                "HostId": _DEFAULT_HOST,
+                "Recommend": "https://api.aliyun.com/troubleshoot",
+                **payload,
+            }
         data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", "application/json;charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
         self.send_header("x-acs-request-id", str(payload.get("RequestId", "")))
-        for key, value in extra.items():
+        for key, value in (extra or {}).items():
             self.send_header(key, value)
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Protocol-level errors (bad request line, oversized headers) as JSON too."""
+        self.close_connection = True
+        body = {"Code": "InvalidRequest", "Message": message or explain or f"HTTP {code}"}
+        if not hasattr(self, "headers"):
+            self.headers = self.MessageClass()
+        self._answer(code, body)
+
     do_GET = _serve
     do_POST = _serve
     do_PUT = _serve
     do_DELETE = _serve
+    do_PATCH = _serve
+    do_HEAD = _serve
+    do_OPTIONS = _serve

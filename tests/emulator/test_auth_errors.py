@@ -205,3 +205,32 @@ def test_read_errors(emulator, acs3_call):
     assert (status, body["Code"]) == (400, "InvalidParameter")
     assert headers["content-type"].startswith("application/json")
     assert headers["x-acs-request-id"] == body["RequestId"]
+
+
+def test_chunked_body_and_json_protocol_errors(emulator):
+    import http.client
+    import json
+    import socket
+
+    srv = emulator()
+    conn = http.client.HTTPConnection(*srv.address, timeout=5)
+    conn.request(
+        "POST",
+        "/?Action=GetResourceDirectory&Version=2020-03-31",
+        body=iter([b"a=1", b"&b=2"]),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        encode_chunked=True,
+    )
+    resp = conn.getresponse()
+    body = json.loads(resp.read())
+    assert (resp.status, body["Code"]) == (400, "MissingAccessKeyId")
+    conn.close()
+    with socket.create_connection(srv.address, timeout=5) as sock:
+        sock.sendall(b"BREW / HTTP/1.1\r\nHost: x\r\n\r\n")
+        chunks = []
+        while chunk := sock.recv(65536):  # the server closes the connection after an error
+            chunks.append(chunk)
+        raw = b"".join(chunks).decode()
+    head, _, payload = raw.partition("\r\n\r\n")
+    assert "application/json" in head
+    assert set(json.loads(payload)) >= ENVELOPE
