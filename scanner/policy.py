@@ -235,14 +235,17 @@ def check_file(path: str | Path, expect: str | None = None) -> FileCheck:
         )
         return FileCheck(name, expect, tuple(ctx.problems))
     digest = "sha256:" + hashlib.sha256(data).hexdigest()
-    if kind == "policy":
-        policy = _parse_policy(root, ctx, digest)
-        return FileCheck(name, kind, tuple(ctx.problems), policy=None if ctx.found else policy)
-    exemptions = _parse_exemptions(root, ctx, digest)
-    return FileCheck(name, kind, tuple(ctx.problems), exemptions=None if ctx.found else exemptions)
+    value = (_parse_policy if kind == "policy" else _parse_exemptions)(root, ctx, digest)
+    if value is None and not ctx.found:  # never report "OK" for a file that gave no value
+        ctx.add(root, f"could not be read as {yc.a_an(kind)} file")
+    if ctx.found:
+        return FileCheck(name, kind, tuple(ctx.problems))
+    if isinstance(value, Policy):
+        return FileCheck(name, kind, (), policy=value)
+    return FileCheck(name, kind, (), exemptions=value)
 
 
-# ------------------------------------------------------------------------------ reading
+# ------------------------------------------------------------------------------- errors
 
 
 def _error(check: FileCheck, what: str) -> PolicyError:
