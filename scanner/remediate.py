@@ -11,7 +11,7 @@ Send -> code prompt -> Bind -> GetAccount again; verified only when HasSecureMob
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol
@@ -369,14 +369,23 @@ class DryRun:
         return self.caller.ok and not any(i.problems for i in self.items if i.item.sendable)
 
 
-def dry_run(plan: Plan, api: RemediationApi) -> DryRun:
-    """Check what can be checked without writing: caller identity and current phone state."""
+def dry_run(
+    plan: Plan, api: RemediationApi, *, done: Mapping[str, MemberState] | None = None
+) -> DryRun:
+    """Check what can be checked without writing: caller identity and current phone state.
+
+    ``done``: member states from the journal (``--resume``): members verified or already bound
+    there would be skipped.
+    """
     caller = check_caller(api, plan.scan.evidence.master_account_id)
     items = []
     for item in plan.items:
         problems: list[str] = []
         state: PhoneState | None = None
-        if item.kind == BAD_PHONE:
+        prior = (done or {}).get(item.account_id)
+        if prior is not None and prior.state in DONE_STATES:
+            would = f"skip: {prior.state.replace('_', ' ')} per the journal ({prior.at})"
+        elif item.kind == BAD_PHONE:
             problems.append(item.problem)
             would = "skip: the number breaks a rule (no call will be made)"
         elif item.kind == MANUAL:

@@ -12,7 +12,14 @@ from tabulate import tabulate
 from ..errors import ConfigError, RemediationError
 from ..findings import ScanResult
 from ..iam import POLICY_KINDS, render_policy
-from ..journal import DEFAULT_JOURNAL_NAME, JournalError, JournalWriter, verify_journal
+from ..journal import (
+    DEFAULT_JOURNAL_NAME,
+    JournalError,
+    JournalWriter,
+    member_states,
+    read_journal,
+    verify_journal,
+)
 from ..phone_sources import PhoneSources, load_phones_csv
 from ..phones import PhoneNumber
 from ..remediate import (
@@ -164,7 +171,8 @@ def _render_dry_run(dr: DryRun) -> str:
             flag = d.phone_state.has_secure_mobile_phone
             lines.append(f"    GetAccount now: HasSecureMobilePhone={flag}")
         lines.append(f"    would: {d.would}")
-        if d.item.sendable and not (d.phone_state and d.phone_state.has_secure_mobile_phone):
+        bound_now = d.phone_state is not None and d.phone_state.has_secure_mobile_phone
+        if d.item.sendable and not bound_now and not d.would.startswith("skip"):
             for call in d.item.calls():
                 lines.append(f"      - {call}")
         for p in d.problems:
@@ -280,14 +288,16 @@ def remediate_command(
         )
     plan = build_plan(scan, site=settings.site, accounts=accounts, phones=sources)
     if dry_run:
-        result = check_plan(plan, api)
+        prior = read_journal(journal_path) if resume else []
+        result = check_plan(plan, api, done=member_states(prior))
         click.echo(_render_dry_run(result))
         sys.exit(0 if result.ok else 1)
+    writer = JournalWriter(journal_path)  # verifies an existing journal before anything is sent
     click.echo(_render_plan(plan))
     if not plan.items:
+        writer.close()
         click.echo("Nothing to remediate.")
         return
-    writer = JournalWriter(journal_path)
     try:
         summary = run_flow(
             plan,

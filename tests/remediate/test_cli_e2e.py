@@ -293,6 +293,13 @@ def test_crash_between_send_and_bind_then_resume(
     assert sdk_phone_flag(srv, A) is True and sdk_phone_flag(srv, B) is True
     assert srv.call_counts()[BIND] == 2
     verify_journal(journal)
+    # a dry run of a resume says what the journal already settled
+    child = run_cli(
+        srv, "remediate", "--from", str(report), "--phones", phones, "--resume", "--dry-run"
+    )
+    output, status = _finish(child)
+    assert status == 0, output
+    assert output.count("would: skip: verified per the journal") == 2
 
 
 def test_ctrl_c_between_members_stops_cleanly(emulator, run_cli, report_file, tmp_path):
