@@ -58,6 +58,7 @@ _POLICY_REQUIRED = ("id", "title", "severity", "rationale", "remediation")
 _EXEMPTION_KEYS = ("account_id", "folder", "reason", "owner", "ticket", "expires")
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _ACCOUNT_ID_RE = re.compile(r"^[0-9]{1,32}$")
+_FOLDER_RE = re.compile(r"^((fd|r)-[A-Za-z0-9]+|Root(/[^/]+)*)$")  # an id, or a path from Root
 FIX_HINT = "fix every listed line, then check the file with: rdscan policy validate FILE"
 
 # --------------------------------------------------------------------------------- values
@@ -379,8 +380,12 @@ def _folder_item(node: Node, ctx: yc.Problems, what: str) -> str | None:
     if value is None:
         return None
     value = value.rstrip("/")
-    if not value or "//" in value:
-        ctx.add(node, f"{what}: {node.value!r} is not a folder id or path (e.g. Root/Sandbox)")
+    if not _FOLDER_RE.match(value):
+        ctx.add(
+            node,
+            f"{what}: {node.value!r} is neither a folder id (fd-..., r-...) nor a folder path "
+            "from the root (Root/...)",
+        )
         return None
     return value
 

@@ -285,6 +285,38 @@ def test_exemptions_with_many_problems_lists_them_all_with_lines(write):
     assert err.value.problems == problems
 
 
+@pytest.mark.parametrize(
+    ("folder", "ok"),
+    [
+        ("fd-abc123", True),
+        ("r-Wm0001", True),
+        ("Root", True),
+        ("Root/Development/Sandbox", True),
+        ("Root/With Space/x", True),
+        ("Production/Apps", False),  # not from the root: would never match
+        ("/Root/Sandbox", False),
+        ("Root//Sandbox", False),
+        ("fd-", False),
+    ],
+)
+def test_folder_must_be_an_id_or_a_path_from_root(write, folder, ok):
+    text = (
+        f'exemptions:\n  - folder: "{folder}"\n    reason: r\n    owner: o\n'
+        "    ticket: T\n    expires: 2027-01-01\n"
+    )
+    policy = (
+        "id: p\ntitle: t\nseverity: low\nrationale: r\nremediation: m\n"
+        f'scope:\n  folders:\n    exclude: ["{folder}"]\n'
+    )
+    for path, line in ((write("e.yaml", text), 2), (write("p.yaml", policy), 8)):
+        problems = validate_file(path)
+        if ok:
+            assert problems == []
+        else:
+            assert len(problems) == 1 and "nor a folder path from the root" in problems[0]
+            assert problems[0].startswith(f"{path}:{line}: ")
+
+
 def test_duplicate_account_exemption(write):
     entry = (
         '  - account_id: "1000000000000042"\n    reason: r\n    owner: o\n'
