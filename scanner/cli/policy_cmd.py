@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ..findings import Status
 from ..policy import CloudAccountRule, Policy, Scope, load_policy, validate_files
 from ..resources import default_policy_path
 from .common import printable
@@ -95,7 +96,7 @@ def _scope_lines(s: Scope) -> list[str]:
 
 def _cloud_line(p: Policy) -> str:
     rule: CloudAccountRule = p.cloud_account_without_phone
-    if rule.result.value == "SKIPPED":
+    if rule.result is Status.SKIPPED:
         return "CloudAccount without a secure phone: SKIPPED"
     severity = (rule.severity or p.severity).value
     return f"CloudAccount without a secure phone: FAIL, severity {severity}, remediation manual"
