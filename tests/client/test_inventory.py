@@ -125,17 +125,14 @@ def test_throttling_storm_below_client_rate_ends_complete(
     start_emulator, make_fixture, make_settings, paths_of
 ):
     data = make_fixture(160)
-    srv = start_emulator(data, rate_limit=40)
-    client = RdClient(make_settings(srv, rate=200.0, max_attempts=30))
+    srv = start_emulator(data, rate_limit=80)  # the server allows 80/s, the client tries 400/s
+    client = RdClient(make_settings(srv, rate=400.0, max_attempts=30))
     inventory = collect(client, concurrency=8)
     _check_against_fixture(inventory, data, paths_of(data))
-    assert client.throttled_count() > 0
-    assert client.api_calls()["GetAccount"] == 160 + srv_throttled(srv, client)
-
-
-def srv_throttled(srv, client):
-    """Extra GetAccount attempts = the throttled GetAccount responses (only they are retried)."""
-    return srv.call_counts()["GetAccount"] - 160
+    sent = srv.call_counts()["GetAccount"]
+    assert client.api_calls()["GetAccount"] == sent
+    assert sent > 160  # throttled calls were retried ...
+    assert client.throttled_count() >= sent - 160  # ... and only those
 
 
 def test_scripted_throttling_and_5xx_bursts_end_complete(
