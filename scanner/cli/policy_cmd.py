@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import textwrap
 from pathlib import Path
 
 import click
 
+from ..engine import DEFAULT_SOON_DAYS
 from ..findings import Status
-from ..policy import CloudAccountRule, Policy, Scope, load_policy, validate_files
+from ..policy import CloudAccountRule, Exemptions, Policy, Scope, load_policy, validate_files
 from ..resources import default_policy_path
 from .common import printable
 
@@ -22,19 +24,25 @@ def policy() -> None:
 
 @policy.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-def validate(files: tuple[Path, ...]) -> None:
+@click.option(
+    "--as-of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Count expired and soon-to-expire exemptions as of this date (default: today, UTC).",
+)
+def validate(files: tuple[Path, ...], as_of: dt.datetime | None) -> None:
     """Check policy and exemptions files; list every problem as FILE:LINE: message.
 
     Each file is told apart by its top-level keys (a policy has id, title, ...; an exemptions
     file has an `exemptions:` list). Exit 0 when every file is valid, 2 otherwise.
     """
     checks = validate_files(list(files))
+    today = as_of.date() if as_of else dt.datetime.now(dt.timezone.utc).date()
     for check in checks:
         if check.ok and check.policy is not None:
             click.echo(f"{printable(check.path)}: OK (policy {printable(check.policy.id)})")
         elif check.ok and check.exemptions is not None:
-            n = len(check.exemptions.entries)
-            click.echo(f"{printable(check.path)}: OK ({n} exemption{'s' if n != 1 else ''})")
+            summary = _exemption_summary(check.exemptions, today)
+            click.echo(f"{printable(check.path)}: OK ({summary})")
         else:
             for problem in check.problems:
                 click.echo(printable(problem))
@@ -47,6 +55,20 @@ def validate(files: tuple[Path, ...]) -> None:
             err=True,
         )
         raise SystemExit(EXIT_INVALID)
+
+
+def _exemption_summary(
+    exemptions: Exemptions, today: dt.date, soon_days: int = DEFAULT_SOON_DAYS
+) -> str:
+    """ "3 exemptions: 1 expired, 1 expires within 30 days"."""
+    n = len(exemptions.entries)
+    text = f"{n} exemption{'s' if n != 1 else ''}"
+    expired = sum(1 for e in exemptions.entries if e.expires < today)
+    soon = sum(1 for e in exemptions.entries if 0 <= (e.expires - today).days <= soon_days)
+    notes = [f"{expired} expired"] if expired else []
+    if soon:
+        notes.append(f"{soon} expire{'s' if soon == 1 else ''} within {soon_days} days")
+    return text + (": " + ", ".join(notes) if notes else "")
 
 
 @policy.command()

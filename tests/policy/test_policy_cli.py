@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import textwrap
 
 import pytest
@@ -28,13 +29,35 @@ def test_validate_ok_files(write):
     p = write("p.yaml", POLICY)
     e = write("e.yaml", EXEMPTIONS)
     one = write("one.yaml", EXEMPTIONS.splitlines()[0] + "\n" + EXEMPTIONS.splitlines()[1])
-    result = run("policy", "validate", str(p), str(e), str(one))
+    result = run("policy", "validate", "--as-of", "2026-01-01", str(p), str(e), str(one))
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
         f"{p}: OK (policy p1)",
         f"{e}: OK (2 exemptions)",
         f"{one}: OK (1 exemption)",
     ]
+
+
+def test_validate_counts_expired_and_soon_to_expire(write):
+    today = dt.date(2026, 11, 27)
+    entry = '  - {{account_id: "{}", reason: r, owner: o, ticket: T, expires: {}}}\n'
+    text = "exemptions:\n" + "".join(
+        entry.format(1000000000000001 + i, day.isoformat())
+        for i, day in enumerate(
+            [
+                today - dt.timedelta(days=1),  # expired
+                today,  # last day: expires within 30 days
+                today + dt.timedelta(days=30),  # within 30 days
+                today + dt.timedelta(days=31),
+            ]
+        )
+    )
+    path = write("e.yaml", text)
+    result = run("policy", "validate", "--as-of", "2026-11-27", str(path))
+    assert result.exit_code == 0, result.output
+    assert result.output == f"{path}: OK (4 exemptions: 1 expired, 2 expire within 30 days)\n"
+    later = run("policy", "validate", "--as-of", "2027-01-01", str(path))
+    assert later.output == f"{path}: OK (4 exemptions: 4 expired)\n"
 
 
 def test_validate_shipped_files():
