@@ -55,8 +55,16 @@ def evaluate(
     if soon_days < 0:
         raise ValueError("soon_days must be >= 0")
     index = _ExemptionIndex(exemptions)
+    chains: dict[str, tuple[str, ...]] = {}
+
+    def chain_of(folder_id: str) -> tuple[str, ...]:
+        if folder_id not in chains:
+            chains[folder_id] = folder_chain(inventory, folder_id)
+        return chains[folder_id]
+
     return tuple(
-        _evaluate_member(policy, index, inventory, m, today, soon_days) for m in inventory.members
+        _evaluate_member(policy, index, inventory, chain_of(m.folder_id), m, today, soon_days)
+        for m in inventory.members
     )
 
 
@@ -129,11 +137,11 @@ def _evaluate_member(
     policy: Policy,
     index: _ExemptionIndex,
     inventory: Inventory,
+    chain: tuple[str, ...],
     member: Member,
     today: dt.date,
     soon_days: int,
 ) -> Result:
-    chain = folder_chain(inventory, member.folder_id)
     path = member_folder_path(inventory, member)
 
     def result(
@@ -294,6 +302,7 @@ class _ExemptionIndex:
     def __init__(self, exemptions: Exemptions) -> None:
         self.by_account = {e.account_id: e for e in exemptions.entries if e.account_id}
         self.folders = [e for e in exemptions.entries if e.folder]
+        self._nearest: dict[tuple[tuple[str, ...], str], Exemption | None] = {}
 
     def matching(self, account_id: str, chain: tuple[str, ...], path: str) -> list[Exemption]:
         own = self.by_account.get(account_id)
@@ -305,9 +314,12 @@ class _ExemptionIndex:
         own = self.by_account.get(account_id)
         if own is not None:
             return own
-        best: tuple[int, Exemption] | None = None
-        for e in self.folders:
-            distance = folder_distance(str(e.folder), chain, path)
-            if distance is not None and (best is None or distance < best[0]):
-                best = (distance, e)
-        return best[1] if best else None
+        key = (chain, path)
+        if key not in self._nearest:  # members of one folder share the answer
+            best: tuple[int, Exemption] | None = None
+            for e in self.folders:
+                distance = folder_distance(str(e.folder), chain, path)
+                if distance is not None and (best is None or distance < best[0]):
+                    best = (distance, e)
+            self._nearest[key] = best[1] if best else None
+        return self._nearest[key]
