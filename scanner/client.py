@@ -18,6 +18,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -44,6 +45,7 @@ from alibabacloud_sts20150401.client import Client as StsClient
 from alibabacloud_tea_openapi.models import Config
 from darabonba.exceptions import ResponseException, RetryError
 from darabonba.runtime import RuntimeOptions
+from Tea.exceptions import RetryError as TeaRetryError
 from Tea.exceptions import TeaException, UnretryableException
 
 from .errors import (
@@ -282,6 +284,7 @@ class RdClient:
                 TeaException,
                 CredentialException,
                 RetryError,
+                TeaRetryError,
                 requests.RequestException,
             ) as exc:
                 failure = _classify(exc, action)
@@ -357,6 +360,7 @@ class RdClient:
                     CredentialException,
                     ValueError,
                     TeaException,
+                    TeaRetryError,
                     requests.RequestException,
                     OSError,
                 ) as exc:
@@ -494,7 +498,7 @@ def _classify(exc: BaseException, action: str) -> _Failure:
     if isinstance(exc, ResponseException):
         return _classify_response(exc, action)
     text = str(getattr(exc, "message", None) or exc)
-    if isinstance(exc, RetryError | requests.RequestException | OSError):
+    if isinstance(exc, RetryError | TeaRetryError | requests.RequestException | OSError):
         if "SSL" in text or "WRONG_VERSION_NUMBER" in text:
             return _Failure(
                 ConnectionFailed(
@@ -569,6 +573,10 @@ def _classify_response(exc: ResponseException, action: str) -> _Failure:
     return _Failure(ApiError(message, action=action, **kw), retryable=False)
 
 
+_QUERY = re.compile(r"\?[^\s'\")]*")
+
+
 def _short(text: str, limit: int = 300) -> str:
-    text = " ".join(text.split())
+    """One line, no query strings (they carry AccessKeyId, signatures, account ids)."""
+    text = _QUERY.sub("?...", " ".join(text.split()))
     return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -159,3 +159,14 @@ def test_a_broken_profile_is_a_credentials_error(small, tmp_path, monkeypatch):
     settings = Settings(endpoint=srv.endpoint, protocol="http", profile="scan")
     with pytest.raises(CredentialsError):
         RdClient(settings).caller_identity()
+
+
+def test_role_arn_that_cannot_be_assumed_is_a_credentials_error(small, make_settings):
+    # the emulator has no AssumeRole (and speaks plain HTTP): the failure must be clean
+    _, srv = small
+    settings = make_settings(srv, role_arn="acs:ram::1512345678901234:role/rdscan-audit")
+    with pytest.raises(CredentialsError) as info:
+        RdClient(settings).caller_identity()
+    assert "auditor-secret" not in info.value.message
+    assert "AccessKeyId=" not in info.value.message and "Signature=" not in info.value.message
+    assert srv.call_counts().get("GetCallerIdentity") is None
