@@ -1,5 +1,297 @@
-"""rdscan CLI commands (being written)."""
+"""`rdscan scan` and `rdscan demo`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import click
+from tabulate import tabulate
 
-COMMANDS: list[click.Command] = []
+from ..emulator.fixture import CallerSpec, Fixture
+from ..engine import exit_code
+from ..errors import ConfigError
+from ..findings import STATUS_ORDER, ScanResult, Severity, Status
+from ..history import History, default_history_path
+from ..policy import load_exemptions, load_policy
+from ..report import FORMATS, parse_formats, write_reports
+from ..resources import default_policy_path
+from ..scan import ScanRequest, run_scan
+from ..settings import Settings
+from .common import connection_options, printable
+
+TOP_FAILING = 10
+EXIT_MEANING = {
+    0: "compliant",
+    1: "non-compliant: FAIL at or above --fail-on",
+    3: "incomplete: some members could not be evaluated",
+}
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    policy: Path
+    exemptions: Path | None
+    formats: tuple[str, ...]
+    output_dir: Path
+    fail_on: Severity | None
+    history: Path | None
+    progress: bool
+    as_of: dt.date | None
+    templates_dir: Path | None
+
+
+def _fail_on(value: str) -> Severity | None:
+    if value.lower() == "none":
+        return None
+    try:
+        return Severity(value.lower())
+    except ValueError:
+        allowed = ", ".join(s.value for s in Severity)
+        raise ConfigError(
+            f"unknown --fail-on value {value!r}",
+            hint=f"use one of: {allowed}, or none (never fail on FAIL results)",
+        ) from None
+
+
+def scan_options(func: Callable[..., object]) -> Callable[..., object]:
+    options = [
+        click.option(
+            "--policy",
+            "policy_path",
+            type=click.Path(dir_okay=False, path_type=Path),
+            envvar="RDSCAN_POLICY",
+            help="Policy file (default: the shipped secure-mobile-phone policy).",
+        ),
+        click.option(
+            "--exemptions",
+            "exemptions_path",
+            type=click.Path(dir_okay=False, path_type=Path),
+            envvar="RDSCAN_EXEMPTIONS",
+            help="Exemptions file (account or folder, reason, owner, ticket, expiry).",
+        ),
+        click.option(
+            "--format",
+            "formats",
+            default=",".join(FORMATS),
+            show_default=True,
+            envvar="RDSCAN_FORMAT",
+            help="Comma-separated report formats to write.",
+        ),
+        click.option(
+            "--output-dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            default=Path("rdscan-report"),
+            show_default=True,
+            envvar="RDSCAN_OUTPUT_DIR",
+        ),
+        click.option(
+            "--history",
+            "history_path",
+            type=click.Path(dir_okay=False, path_type=Path),
+            envvar="RDSCAN_HISTORY",
+            help=f"SQLite history of scans (default: {default_history_path()}).",
+        ),
+        click.option("--no-history", is_flag=True, help="Do not record this scan in the history."),
+        click.option("--no-progress", is_flag=True, help="No progress bar."),
+        click.option(
+            "--as-of",
+            type=click.DateTime(formats=["%Y-%m-%d"]),
+            help="Judge exemption expiry as of this date (default: today, UTC).",
+        ),
+        click.option(
+            "--templates-dir",
+            type=click.Path(file_okay=False, exists=True, path_type=Path),
+            help="Use report templates from this folder.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _build_options(
+    *,
+    policy_path: Path | None,
+    exemptions_path: Path | None,
+    formats: str,
+    output_dir: Path,
+    history_path: Path | None,
+    no_history: bool,
+    no_progress: bool,
+    as_of: dt.datetime | None,
+    templates_dir: Path | None,
+    fail_on: str = "info",
+) -> ScanOptions:
+    return ScanOptions(
+        policy=policy_path or default_policy_path(),
+        exemptions=exemptions_path,
+        formats=tuple(parse_formats(formats)),
+        output_dir=output_dir,
+        fail_on=_fail_on(fail_on),
+        history=None if no_history else (history_path or default_history_path()),
+        progress=not no_progress and sys.stderr.isatty(),
+        as_of=as_of.date() if as_of else None,
+        templates_dir=templates_dir,
+    )
+
+
+@contextmanager
+def _progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+    if not enabled:
+        yield None
+        return
+    lock = threading.Lock()
+    state = {"done": 0}
+    with click.progressbar(length=1, label="Reading members", file=sys.stderr) as bar:
+
+        def update(done: int, total: int) -> None:
+            with lock:
+                bar.length = max(total, 1)
+                bar.update(done - state["done"])
+                state["done"] = done
+
+        yield update
+
+
+def execute_scan(settings: Settings, opts: ScanOptions) -> int:
+    """Load inputs, scan, write reports and history, print the summary; return the exit code."""
+    policy = load_policy(opts.policy)  # fail fast: nothing is scanned with a bad policy
+    exemptions = load_exemptions(opts.exemptions)
+    with _progress_bar(opts.progress) as progress:
+        scan = run_scan(
+            ScanRequest(settings=settings, policy=policy, exemptions=exemptions, today=opts.as_of),
+            progress=progress,
+        )
+    written = write_reports(scan, opts.formats, opts.output_dir, templates_dir=opts.templates_dir)
+    if opts.history is not None:
+        History(opts.history).record(scan)
+    code = exit_code(scan.results, opts.fail_on)
+    _print_summary(scan, written, code, opts)
+    return code
+
+
+def _print_summary(
+    scan: ScanResult, written: dict[str, Path], code: int, opts: ScanOptions
+) -> None:
+    ev = scan.evidence
+    click.echo(
+        f"rdscan {ev.scan_id}: directory {ev.resource_directory_id} (site {ev.site}), "
+        f"caller {ev.caller.arn}, policy {ev.policy_id}"
+    )
+    counts = scan.summary
+    click.echo(
+        tabulate(
+            [(s.value, counts[s.value]) for s in STATUS_ORDER],
+            headers=["Result", "Members"],
+            tablefmt="simple",
+        )
+    )
+    cov = scan.coverage
+    click.echo(
+        f"Coverage: {cov.evaluated:,} / {cov.members:,} members evaluated, {cov.errors} errors"
+    )
+    failing = scan.failing()
+    if failing:
+        click.echo(f"\nTop failing members ({min(len(failing), TOP_FAILING)} of {len(failing)}):")
+        rows = [
+            (
+                r.account_id,
+                printable(r.display_name)[:40],
+                printable(r.folder_path)[:40],
+                r.severity.value,
+                r.remediation.value,
+            )
+            for r in sorted(failing, key=lambda r: (-r.severity.rank, r.folder_path, r.account_id))
+        ][:TOP_FAILING]
+        click.echo(tabulate(rows, headers=["Account", "Name", "Folder", "Severity", "Remediation"]))
+    errors = [r for r in scan.results if r.result is Status.ERROR]
+    if errors:
+        click.echo(f"\nMembers that could not be evaluated ({len(errors)}):")
+        for r in errors[:TOP_FAILING]:
+            click.echo(f"  {r.account_id}  {printable(r.reason)}")
+    click.echo("\nReports:")
+    for fmt, path in written.items():
+        click.echo(f"  {fmt:<5} {path}")
+    if opts.history is not None:
+        click.echo(f"History: {opts.history}")
+    click.echo(f"Exit code {code}: {EXIT_MEANING.get(code, '')}")
+
+
+@click.command()
+@connection_options
+@scan_options
+@click.option(
+    "--fail-on",
+    default="info",
+    show_default=True,
+    envvar="RDSCAN_FAIL_ON",
+    metavar="SEVERITY|none",
+    help="Exit 1 when a FAIL has at least this severity (critical, high, medium, low, info); "
+    "none: never.",
+)
+def scan(settings: Settings, fail_on: str, **kwargs: object) -> None:
+    """Scan every member account and write the reports.
+
+    Exit codes: 0 compliant; 1 a FAIL at or above --fail-on; 2 usage, configuration or
+    credential error (nothing scanned); 3 incomplete (a member could not be evaluated; wins
+    over 1).
+    """
+    opts = _build_options(fail_on=fail_on, **kwargs)  # type: ignore[arg-type]
+    sys.exit(execute_scan(settings, opts))
+
+
+@click.command()
+@scan_options
+@click.option(
+    "--fixture",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Emulate this directory instead of the bundled sample.",
+)
+def demo(fixture: Path | None, **kwargs: object) -> None:
+    """Run the whole job on the bundled sample directory, against the local emulator.
+
+    Starts the emulator on a free port, scans it with the read-only auditor identity, writes
+    every report and prints where they are. Exits 0 when the job ran, whatever it found.
+    """
+    from ..emulator import EmulatorServer, load_fixture, sample_fixture_path
+
+    fx = load_fixture(fixture or sample_fixture_path())
+    caller = _demo_caller(fx)
+    opts = _build_options(**kwargs)  # type: ignore[arg-type]
+    if opts.history is not None and kwargs.get("history_path") is None:
+        opts = replace(opts, history=opts.output_dir / "history.sqlite")
+    with EmulatorServer(fx, port=0) as server:
+        click.echo(f"Emulator listening on http://{server.endpoint} (fixture {fx.source})")
+        settings = Settings(
+            site=fx.site,
+            endpoint=server.endpoint,
+            protocol="http",
+            access_key_id=caller.access_key_id,
+            access_key_secret=caller.access_key_secret,
+        )
+        code = execute_scan(settings, opts)
+    click.echo(f"\nDemo done. Open {opts.output_dir / 'report.html'} in a browser.")
+    click.echo(f"(A real scan would have exited {code}.)")
+
+
+def _demo_caller(fx: Fixture) -> CallerSpec:
+    """The read-only auditor of the sample, else the first RAM user of the fixture."""
+    preferred = fx.caller("LTAI-auditor")
+    if preferred is not None:
+        return preferred
+    for c in fx.callers:
+        if c.identity_type != "Account" and c.account_id == fx.directory.master_account_id:
+            return c
+    raise ConfigError(
+        f"fixture {fx.source} has no RAM user of the management account to scan with",
+        hint="add a caller with identity_type RAMUser to the fixture's callers",
+    )
+
+
+COMMANDS: list[click.Command] = [scan, demo]

@@ -1,0 +1,79 @@
+"""The scan pipeline: identity -> inventory -> evaluation -> a ScanResult with its evidence.
+
+No printing here; progress goes through a callback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from . import __version__
+from .client import RdClient
+from .engine import evaluate
+from .findings import Evidence, ScanResult
+from .inventory import collect
+from .policy import Exemptions, Policy
+from .settings import Settings
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class ScanRequest:
+    settings: Settings
+    policy: Policy
+    exemptions: Exemptions
+    today: dt.date | None = None  # the day exemptions are judged against; default: today (UTC)
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def rfc3339(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def new_scan_id(moment: dt.datetime) -> str:
+    return f"scan-{moment:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def run_scan(
+    request: ScanRequest,
+    *,
+    client: RdClient | None = None,
+    progress: Progress | None = None,
+    now: Callable[[], dt.datetime] = utc_now,
+) -> ScanResult:
+    """Scan the directory the credentials in ``request.settings`` can see.
+
+    Raises ``ApiError``/``CredentialsError`` when nothing can be scanned (no credentials, wrong
+    secret, no ListAccounts permission, not the management account); a member that could not be
+    read becomes an ERROR result instead, and the scan goes on.
+    """
+    settings = request.settings
+    started = now()
+    client = client or RdClient(settings)
+    caller = client.caller_identity()
+    inventory = collect(client, concurrency=settings.concurrency, progress=progress)
+    today = request.today or started.date()
+    results = evaluate(request.policy, request.exemptions, inventory, today)
+    finished = now()
+    evidence = Evidence(
+        scan_id=new_scan_id(started),
+        started_at=rfc3339(started),
+        finished_at=rfc3339(finished),
+        tool_version=__version__,
+        site=settings.site,
+        caller=caller,
+        resource_directory_id=inventory.directory.id,
+        master_account_id=inventory.directory.master_account_id,
+        policy_id=request.policy.id,
+        policy_digest=request.policy.digest,
+        api_calls=dict(client.api_calls()),
+        exemptions_digest=request.exemptions.digest,
+    )
+    return ScanResult(evidence=evidence, results=results)
