@@ -289,9 +289,11 @@ class RdClient:
             ) as exc:
                 failure = _classify(exc, action)
             else:
+                self._limiter.succeeded(action)
                 body = response.body.to_map() if response.body is not None else {}
                 return body if isinstance(body, dict) else {}
             if failure.throttled:
+                self._limiter.throttled(action)
                 with self._count_lock:
                     self._throttled += 1
             if not failure.retryable:

@@ -26,7 +26,16 @@ class TokenBucket:
 
     ``capacity`` defaults to 1: calls are spaced evenly at ``1/rate`` and never burst, which is
     what a server-side limit of "N requests per second" tolerates best.
+
+    The rate adapts when the server disagrees with it: ``slow_down()`` (on a throttling answer)
+    cuts it by ``factor``, at most once per ``hold_s``, never below ``min_rate``;
+    ``speed_up()`` (on a success) adds back ``max_rate / recovery_calls``, up to ``max_rate``.
+    With a correct rate no throttling happens and the rate never moves.
     """
+
+    factor = 0.85
+    hold_s = 1.0
+    recovery_calls = 200
 
     def __init__(
         self,
@@ -38,6 +47,9 @@ class TokenBucket:
         if rate <= 0:
             raise ValueError(f"rate must be positive, got {rate}")
         self.rate = float(rate)
+        self.max_rate = float(rate)
+        self.min_rate = min(self.max_rate, 0.5)
+        self._last_cut: float | None = None
         self.capacity = float(capacity) if capacity is not None else 1.0
         if self.capacity < 1:
             raise ValueError(f"capacity must be at least 1, got {capacity}")
@@ -50,10 +62,7 @@ class TokenBucket:
     def reserve(self) -> float:
         """Take one token now or reserve the next free one; return how long to wait for it."""
         with self._lock:
-            now = self._clock()
-            elapsed = max(0.0, now - self._last)
-            self._last = now
-            self._tokens = min(self.capacity, self._tokens + elapsed * self.rate)
+            self._refill(self._clock())
             self._tokens -= 1.0
             if self._tokens >= 0:
                 return 0.0
@@ -65,6 +74,29 @@ class TokenBucket:
         if wait > 0:
             self._sleep(wait)
         return wait
+
+    def slow_down(self) -> bool:
+        """The server throttled us: lower the rate (once per ``hold_s``). True if lowered."""
+        with self._lock:
+            now = self._clock()
+            if self._last_cut is not None and now - self._last_cut < self.hold_s:
+                return False
+            self._refill(now)
+            self._last_cut = now
+            self.rate = max(self.min_rate, self.rate * self.factor)
+            return True
+
+    def speed_up(self) -> None:
+        """A call went through: creep back towards ``max_rate``."""
+        with self._lock:
+            if self.rate < self.max_rate:
+                self._refill(self._clock())
+                self.rate = min(self.max_rate, self.rate + self.max_rate / self.recovery_calls)
+
+    def _refill(self, now: float) -> None:
+        elapsed = max(0.0, now - self._last)
+        self._last = now
+        self._tokens = min(self.capacity, self._tokens + elapsed * self.rate)
 
 
 class RateLimiter:
@@ -96,6 +128,12 @@ class RateLimiter:
 
     def acquire(self, action: str) -> float:
         return self.bucket(action).acquire()
+
+    def throttled(self, action: str) -> None:
+        self.bucket(action).slow_down()
+
+    def succeeded(self, action: str) -> None:
+        self.bucket(action).speed_up()
 
 
 def backoff_delays(

@@ -145,3 +145,46 @@ def test_backoff_honours_the_server_retry_after():
 
 def test_backoff_with_one_attempt_never_retries():
     assert Backoff(BackoffPolicy(max_attempts=1)).next_delay() is None
+
+
+def test_slow_down_cuts_the_rate_once_per_hold_and_not_below_the_floor():
+    clock = FakeClock()
+    bucket = TokenBucket(20.0, clock=clock, sleep=clock.sleep)
+    assert bucket.slow_down() is True
+    assert bucket.rate == pytest.approx(17.0)
+    assert bucket.slow_down() is False  # a burst of throttles in one moment counts once
+    assert bucket.rate == pytest.approx(17.0)
+    for _ in range(200):
+        clock.now += 1.0
+        bucket.slow_down()
+    assert bucket.rate == pytest.approx(bucket.min_rate)
+    # the slower rate is what the bucket hands out
+    start = clock.now
+    bucket.acquire()
+    bucket.acquire()
+    assert clock.now - start == pytest.approx(1 / bucket.min_rate)
+
+
+def test_speed_up_recovers_to_the_configured_rate_and_no_further():
+    clock = FakeClock()
+    bucket = TokenBucket(10.0, clock=clock, sleep=clock.sleep)
+    bucket.speed_up()
+    assert bucket.rate == 10.0  # never above the configured rate
+    bucket.slow_down()
+    assert bucket.rate == pytest.approx(8.5)
+    for _ in range(29):
+        bucket.speed_up()
+    assert bucket.rate == pytest.approx(8.5 + 29 * 10.0 / 200)
+    for _ in range(10):
+        bucket.speed_up()
+    assert bucket.rate == 10.0
+
+
+def test_rate_limiter_adapts_per_action():
+    clock = FakeClock()
+    limiter = RateLimiter(10.0, clock=clock, sleep=clock.sleep)
+    limiter.throttled("GetAccount")
+    assert limiter.bucket("GetAccount").rate < 10.0
+    assert limiter.bucket("ListAccounts").rate == 10.0
+    limiter.succeeded("GetAccount")
+    assert limiter.bucket("GetAccount").rate < 10.0
