@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -201,9 +202,13 @@ class _Parser:
         value = entry.get(key)
         if value is None:
             return DEFAULT_TIME
-        if hasattr(value, "isoformat"):  # YAML parses unquoted timestamps
-            text = value.isoformat()
-            return text.replace("+00:00", "Z") if "+00:00" in text else text
+        if isinstance(value, datetime):  # YAML parses unquoted timestamps
+            if value.tzinfo is not None:
+                value = value.astimezone(timezone.utc)
+            millis = f".{value.microsecond // 1000:03d}" if value.microsecond else ""
+            return value.strftime("%Y-%m-%dT%H:%M:%S") + millis + "Z"
+        if isinstance(value, date):
+            return f"{value.isoformat()}T00:00:00Z"
         return self.text(entry, key, where)
 
     def mapping(self, value: Any, where: str) -> Mapping[str, Any]:

@@ -139,3 +139,22 @@ def test_generate_is_valid_deterministic_and_sized():
     assert all(a.secure_mobile_phone for a in parse_fixture(generate_fixture(50, 1, 0.0)).accounts)
     with pytest.raises(ValueError):
         generate_fixture(accounts=0)
+
+
+def test_yaml_timestamps_and_numeric_ids():
+    data = yaml.safe_load(
+        "resource_directory: {id: rd-1, root_folder_id: r-1, master_account_id: 1512345678901234}\n"
+        "accounts:\n"
+        "  - {id: 1000000000000001, display_name: a, type: ResourceAccount,"
+        " join_time: 2024-03-01T08:00:00Z}\n"
+        "  - {id: 1000000000000002, display_name: b, type: CloudAccount,"
+        " join_time: 2024-03-01T08:00:00.5+08:00}\n"
+    )
+    fx = parse_fixture(data, source="ts")
+    assert fx.directory.master_account_id == "1512345678901234"
+    assert [a.id for a in fx.accounts] == ["1000000000000001", "1000000000000002"]
+    assert [a.join_time for a in fx.accounts] == [
+        "2024-03-01T08:00:00Z",
+        "2024-03-01T00:00:00.500Z",
+    ]
+    assert fx.accounts[0].folder == "r-1" and fx.accounts[0].status == "CreateSuccess"
