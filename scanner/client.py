@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import requests
 from alibabacloud_credentials.client import Client as CredentialClient
@@ -61,8 +61,6 @@ from .model import Directory
 from .phones import mask_phone
 from .ratelimit import Backoff, BackoffPolicy, RateLimiter
 from .settings import Settings
-
-T = TypeVar("T")
 
 CREDENTIALS_HINT = (
     "set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or pass --profile NAME "
@@ -271,6 +269,7 @@ class RdClient:
 
     def _call(self, action: str, send: Callable[[], Any]) -> dict[str, Any]:
         """Send one API call through the rate limiter, retrying what is worth retrying."""
+        self._credentials()  # a credentials problem is raised before anything is counted
         with self._rng_lock:
             seed = self._rng.random()
         backoff = Backoff(self._policy, clock=self._clock, rng=random.Random(seed))

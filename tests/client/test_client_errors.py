@@ -121,6 +121,7 @@ def test_missing_credentials_is_a_credentials_error(small):
         client.get_resource_directory()
     assert "ALIBABA_CLOUD_ACCESS_KEY_ID" in (info.value.hint or "")
     assert srv.call_counts() == {}
+    assert client.api_calls() == {}
 
 
 def test_half_an_access_key_is_a_credentials_error(small):
