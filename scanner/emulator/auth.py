@@ -61,7 +61,13 @@ def _parse_time(value: str | None) -> float:
             return datetime.strptime(text, fmt).replace(tzinfo=timezone.utc).timestamp()
         except ValueError:
             continue
-    raise ApiFault("InvalidTimeStamp.Format")
+    try:  # ISO 8601 with an explicit offset (+08:00)
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ApiFault("InvalidTimeStamp.Format") from None
+    if parsed.tzinfo is None:
+        raise ApiFault("InvalidTimeStamp.Format")
+    return parsed.timestamp()
 
 
 class Authenticator:

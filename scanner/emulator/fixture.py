@@ -23,7 +23,7 @@ IDENTITY_TYPES = ("RAMUser", "AssumedRoleUser", "Account")
 JOIN_METHODS = ("created", "invited")
 PHONE_RE = re.compile(r"^(\d{1,4})-(\d{4,20})$")
 _STATUS_RE = re.compile(r"^[A-Za-z]+$")
-_ACCOUNT_ID_FROM_ARN = re.compile(r"^acs:ram::(\d+):")
+_ACCOUNT_ID_FROM_ARN = re.compile(r"^acs:[a-z]+::(\d+):")
 DEFAULT_TIME = "2024-01-01T00:00:00Z"
 
 _RD_KEYS = {"id", "root_folder_id", "master_account_id", "master_account_name", "create_time"}

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 
 class RateLimiter:
-    """One token bucket per (AccessKeyId, action): ``rate`` tokens/s, capacity ``rate`` (1 s burst).
+    """One token bucket per (AccessKeyId, action): ``rate`` tokens/s, capacity ``rate`` (a 1 s
+    burst; at least 1).
 
     A rate of 0 or less disables limiting.
     """
@@ -37,8 +38,9 @@ class RateLimiter:
             if rate <= 0:
                 return True
             now = self._clock()
-            tokens, last = self._buckets.get((caller, action), (rate, now))
-            tokens = min(rate, tokens + (now - last) * rate)
+            capacity = max(rate, 1.0)  # a 1 s burst, and at least one request
+            tokens, last = self._buckets.get((caller, action), (capacity, now))
+            tokens = min(capacity, tokens + (now - last) * rate)
             if tokens < 1.0:
                 self._buckets[(caller, action)] = (tokens, now)
                 return False

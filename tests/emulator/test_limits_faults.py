@@ -150,3 +150,18 @@ def test_concurrent_clients(emulator, rdm, sample_fixture):
         t.join()
     assert not errors
     assert sorted(got) == sorted(ids)
+
+
+def test_token_bucket_unit():
+    from scanner.emulator.limits import RateLimiter
+
+    now = [100.0]
+    limiter = RateLimiter(3, clock=lambda: now[0])
+    assert [limiter.allow("k", "A") for _ in range(4)] == [True, True, True, False]
+    assert limiter.allow("k", "B") and limiter.allow("other", "A")
+    now[0] += 0.34  # one token back (3/s)
+    assert limiter.allow("k", "A") and not limiter.allow("k", "A")
+    slow = RateLimiter(0.5, clock=lambda: now[0])
+    assert slow.allow("k", "A") and not slow.allow("k", "A")
+    now[0] += 2.0
+    assert slow.allow("k", "A")
