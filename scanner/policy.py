@@ -147,9 +147,6 @@ class Exemptions:
     digest: str | None = None
     source: str | None = None
 
-    def __len__(self) -> int:
-        return len(self.entries)
-
 
 @dataclass(frozen=True)
 class FileCheck:
