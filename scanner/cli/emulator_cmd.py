@@ -45,17 +45,26 @@ def emulator() -> None:
     envvar="RDSCAN_EMULATOR_RATE_LIMIT",
     help="Requests per second per caller and action (0: unlimited).",
 )
-@click.option("--latency-ms", default=0.0, show_default=True, type=float, help="Added per request.")
+@click.option(
+    "--latency-ms",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0.0),
+    envvar="RDSCAN_EMULATOR_LATENCY_MS",
+    help="Added to every request (only that request waits).",
+)
 @click.option(
     "--fault-rate",
     default=0.0,
     show_default=True,
     type=click.FloatRange(0.0, 1.0),
+    envvar="RDSCAN_EMULATOR_FAULT_RATE",
     help="Share of requests answered 503 ServiceUnavailable.",
 )
 @click.option(
     "--sms-outbox",
     type=click.Path(dir_okay=False, path_type=Path),
+    envvar="RDSCAN_EMULATOR_SMS_OUTBOX",
     help="Append each verification code sent as a JSON line to this file.",
 )
 @click.option("--code-ttl", default=300, show_default=True, type=int, help="Code lifetime (s).")
@@ -91,27 +100,31 @@ def serve(
         daily_send_limit=daily_send_limit,
         seed=seed,
     )
-    try:
-        srv.start()
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot listen on {host}:{port}: {exc.strerror or exc}",
-            hint="choose another --port (0 picks a free one)",
-        ) from exc
-    click.echo(f"rdscan emulator listening on {srv.url}")
-    sys.stdout.flush()
     stop = threading.Event()
 
     def _on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
-    signal.signal(signal.SIGTERM, _on_signal)
-    signal.signal(signal.SIGINT, _on_signal)
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            previous[signum] = signal.signal(signum, _on_signal)
     try:
+        try:
+            srv.start()
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+                hint="choose another --port (0 picks a free one)",
+            ) from exc
+        click.echo(f"rdscan emulator listening on {srv.url}")
+        sys.stdout.flush()
         while not stop.wait(0.5):
             pass
     finally:
         srv.stop()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     click.echo("rdscan emulator stopped", err=True)
 
 

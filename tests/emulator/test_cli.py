@@ -90,3 +90,16 @@ def test_generate_writes_a_valid_fixture():
     assert result.exit_code == 0, result.output
     fx = parse_fixture(yaml.safe_load(result.output), source="stdout")
     assert len(fx.accounts) == 40
+
+
+def test_serve_on_a_busy_port_is_a_clear_error():
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(main, ["emulator", "serve", "--port", str(port)])
+    assert result.exit_code == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output
+    assert "--port" in result.output
