@@ -165,6 +165,15 @@ def parse_account(entry: Any, where: str, default_folder: str) -> AccountSpec:
     return _Parser("<account>").account(entry, where, default_folder)
 
 
+def _identity_of(arn: str) -> str:
+    """The identity type an ARN implies: ``...:root`` -> Account, ``assumed-role/`` -> role."""
+    if arn.endswith(":root"):
+        return "Account"
+    if ":assumed-role/" in arn:
+        return "AssumedRoleUser"
+    return "RAMUser"
+
+
 class _Parser:
     def __init__(self, source: str) -> None:
         self.source = source
@@ -324,7 +333,7 @@ class _Parser:
             raise self.fail(
                 where, f"bad status {status!r}", "use a member status such as CreateSuccess"
             )
-        join_method = self.text(entry, "join_method", where, required=False) or (
+        join_method = self.text(entry, "join_method", where, required=False).lower() or (
             "created" if kind == "ResourceAccount" else "invited"
         )
         if join_method not in JOIN_METHODS:
@@ -332,20 +341,13 @@ class _Parser:
         phone = entry.get("secure_mobile_phone")
         if phone is not None:
             phone = str(phone).strip()
-            if not PHONE_RE.match(phone):
+            if phone and not PHONE_RE.match(phone):
                 raise self.fail(
                     where,
                     "secure_mobile_phone is not in the form <country code>-<number>",
                     "write it as e.g. 86-13900001234, or leave it out for no phone",
                 )
-        tags_raw = entry.get("tags") or {}
-        if not isinstance(tags_raw, Mapping):
-            raise self.fail(where, "tags must be a mapping", "write tags: {key: value}")
-        tags = []
-        for k, v in tags_raw.items():
-            if isinstance(v, (Mapping, list)) or not str(k):
-                raise self.fail(where, f"bad tag {k!r}", "tags are key: value strings")
-            tags.append((str(k), "" if v is None else str(v)))
+        tags = self.tags(entry.get("tags"), where)
         display = self.text(entry, "display_name", where)
         return AccountSpec(
             id=aid,
@@ -359,12 +361,34 @@ class _Parser:
             join_time=self.time(entry, "join_time", where),
             modify_time=self.time(entry, "modify_time", where),
             secure_mobile_phone=phone or None,
-            tags=tuple(tags),
+            tags=tags,
             enterprise_real_name_verified=self.flag(
                 entry, "enterprise_real_name_verified", where, True
             ),
             omit_phone_flag=self.flag(entry, "omit_phone_flag", where, False),
         )
+
+    def tags(self, raw: Any, where: str) -> tuple[tuple[str, str], ...]:
+        """``{key: value}``, or a list of ``{key|Key: ..., value|Value: ...}``."""
+        if not raw:
+            return ()
+        if isinstance(raw, list):
+            pairs = []
+            for item in raw:
+                if not isinstance(item, Mapping) or not (item.get("key") or item.get("Key")):
+                    raise self.fail(where, f"bad tag {item!r}", "write tags: {key: value}")
+                value = item.get("value", item.get("Value"))
+                pairs.append((item.get("key") or item.get("Key"), value))
+        elif isinstance(raw, Mapping):
+            pairs = list(raw.items())
+        else:
+            raise self.fail(where, "tags must be a mapping", "write tags: {key: value}")
+        out = []
+        for k, v in pairs:
+            if isinstance(v, (Mapping, list)) or not str(k):
+                raise self.fail(where, f"bad tag {k!r}", "tags are key: value strings")
+            out.append((str(k), "" if v is None else str(v)))
+        return tuple(out)
 
     def callers(self, value: Any) -> tuple[CallerSpec, ...]:
         out: dict[str, CallerSpec] = {}
@@ -377,7 +401,7 @@ class _Parser:
             if key_id in out:
                 raise self.fail(where, "duplicate access_key_id", "give each caller its own key")
             arn = self.text(entry, "arn", where)
-            identity = self.text(entry, "identity_type", where, required=False) or "RAMUser"
+            identity = self.text(entry, "identity_type", where, required=False) or _identity_of(arn)
             if identity not in IDENTITY_TYPES:
                 raise self.fail(
                     where,

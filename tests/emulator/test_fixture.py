@@ -68,7 +68,8 @@ def test_valid_fixture_loads():
         (lambda d: d["callers"].append(dict(d["callers"][0])), "duplicate access_key_id"),
         (lambda d: d.update(site="mars"), "unknown site"),
         (lambda d: d.pop("resource_directory"), "resource_directory"),
-        (lambda d: d["accounts"][0].update(tags=["a"]), "tags must be a mapping"),
+        (lambda d: d["accounts"][0].update(tags=["a"]), "bad tag 'a'"),
+        (lambda d: d["accounts"][0].update(tags="env=prod"), "tags must be a mapping"),
     ],
 )
 def test_malformed_fixture_is_refused_naming_the_entry(mutate, expected):
@@ -158,3 +159,31 @@ def test_yaml_timestamps_and_numeric_ids():
         "2024-03-01T00:00:00.500Z",
     ]
     assert fx.accounts[0].folder == "r-1" and fx.accounts[0].status == "CreateSuccess"
+
+
+def test_lenient_forms_of_contract_values():
+    def mutate(d):
+        d["accounts"][0].update(
+            tags=[{"Key": "env", "Value": "prod"}, {"key": "team", "value": None}],
+            secure_mobile_phone="",
+            join_method="Created",
+        )
+        d["callers"].append(
+            {
+                "access_key_id": "K2",
+                "access_key_secret": "S",
+                "arn": "acs:ram::1512345678901234:root",
+            }
+        )
+        d["callers"].append(
+            {"access_key_id": "K3", "access_key_secret": "S",
+             "arn": "acs:ram::1512345678901234:assumed-role/r/s"}
+        )  # fmt: skip
+
+    fx = parse_fixture(_variant(mutate), source="f")
+    first = fx.accounts[0]
+    assert first.tags == (("env", "prod"), ("team", ""))
+    assert first.secure_mobile_phone is None and first.join_method == "created"
+    assert fx.caller("K2").identity_type == "Account"
+    assert fx.caller("K3").identity_type == "AssumedRoleUser"
+    assert fx.caller("K1").identity_type == "RAMUser"
