@@ -200,7 +200,7 @@ def test_html_is_self_contained_and_inert(hostile_scan, hostile_outcomes, nasty)
     for row in members:
         r = by_id[row[0]]
         assert row[1:4] == [r.display_name, r.folder_path, r.type]
-        assert row[8] == r.reason
+        assert row[4:8] == [r.result.value, r.severity.value, r.remediation.value, r.reason]
 
 
 def test_html_member_order_and_sections(golden_scan, outcomes) -> None:  # type: ignore[no-untyped-def]
