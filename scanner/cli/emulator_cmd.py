@@ -12,6 +12,7 @@ from types import FrameType
 import click
 
 from ..emulator import EmulatorServer, generate_fixture, load_fixture, sample_fixture_path
+from ..emulator.server import RequestLog
 from ..errors import ConfigError
 
 
@@ -72,6 +73,12 @@ def emulator() -> None:
     "--daily-send-limit", default=5, show_default=True, type=int, help="Codes per member per day."
 )
 @click.option("--seed", type=int, help="Seed for codes and random faults (reproducible runs).")
+@click.option(
+    "--log-requests",
+    is_flag=True,
+    envvar="RDSCAN_EMULATOR_LOG_REQUESTS",
+    help="Print one line per request (action, key id, status, error code) to stderr.",
+)
 def serve(
     fixture_path: Path | None,
     host: str,
@@ -83,6 +90,7 @@ def serve(
     code_ttl: int,
     daily_send_limit: int,
     seed: int | None,
+    log_requests: bool,
 ) -> None:
     """Serve the RD API on HOST:PORT until interrupted (Ctrl-C or SIGTERM)."""
     fixture = load_fixture(fixture_path or sample_fixture_path())
@@ -99,6 +107,7 @@ def serve(
         code_ttl_s=code_ttl,
         daily_send_limit=daily_send_limit,
         seed=seed,
+        on_request=_print_request if log_requests else None,
     )
     stop = threading.Event()
 
@@ -126,6 +135,15 @@ def serve(
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     click.echo("rdscan emulator stopped", err=True)
+
+
+def _print_request(entry: RequestLog) -> None:
+    outcome = f"{entry.status} {entry.code}".rstrip()
+    click.echo(
+        f"{entry.action or '-'} {entry.version or '-'} {entry.access_key_id or '-'} -> {outcome}"
+        f" ({entry.request_id})",
+        err=True,
+    )
 
 
 @emulator.command("generate")

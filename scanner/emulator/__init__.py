@@ -41,7 +41,7 @@ from .fixture import (
     sample_fixture_path,
 )
 from .generate import generate_fixture
-from .server import EmulatorServer
+from .server import EmulatorServer, RequestLog
 
 __all__ = [
     "AccountSpec",
@@ -50,6 +50,7 @@ __all__ = [
     "EmulatorServer",
     "Fixture",
     "FolderSpec",
+    "RequestLog",
     "generate_fixture",
     "load_fixture",
     "parse_fixture",

@@ -12,7 +12,8 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,18 @@ def _access_denied(caller: CallerSpec, ram_action: str) -> ApiFault:
     )
 
 
+@dataclass(frozen=True)
+class RequestLog:
+    """What ``on_request`` gets for each request: no parameters, no secrets, no phones."""
+
+    action: str
+    version: str
+    access_key_id: str
+    status: int
+    code: str  # the error code, "" on success
+    request_id: str
+
+
 class _Http(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -81,6 +94,7 @@ class EmulatorServer:
         code_ttl_s: float = 300,
         daily_send_limit: int = 5,
         seed: int | None = None,
+        on_request: Callable[[RequestLog], None] | None = None,
     ) -> None:
         if isinstance(fixture, Mapping):
             fixture = parse_fixture(fixture, source="<dict>")
@@ -95,6 +109,7 @@ class EmulatorServer:
             seed=seed,
         )
         self.latency_ms = latency_ms
+        self.on_request = on_request
         self._auth = Authenticator(fixture)
         self._limiter = RateLimiter(rate_limit)
         self._faults = FaultPlan(fault_rate, seed)
@@ -210,6 +225,25 @@ class EmulatorServer:
 
     def handle(self, req: Incoming) -> tuple[int, dict[str, Any], dict[str, str]]:
         """Answer one request: (HTTP status, JSON body, extra headers)."""
+        status, body, headers = self._handle(req)
+        if self.on_request is not None:
+            key_id = req.params.get("AccessKeyId") or ""
+            auth = req.header("authorization") or ""
+            if "Credential=" in auth:
+                key_id = auth.split("Credential=", 1)[1].split(",", 1)[0]
+            self.on_request(
+                RequestLog(
+                    action=req.header("x-acs-action") or req.params.get("Action") or "",
+                    version=req.header("x-acs-version") or req.params.get("Version") or "",
+                    access_key_id=key_id,
+                    status=status,
+                    code=str(body.get("Code", "")),
+                    request_id=str(body.get("RequestId", "")),
+                )
+            )
+        return status, body, headers
+
+    def _handle(self, req: Incoming) -> tuple[int, dict[str, Any], dict[str, str]]:
         request_id = _request_id()
         action = req.header("x-acs-action") or req.params.get("Action") or ""
         version = req.header("x-acs-version") or req.params.get("Version") or ""

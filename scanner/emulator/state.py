@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ..errors import ConfigError
 from .fixture import AccountSpec, Fixture, FolderSpec, parse_account
 
 
@@ -53,6 +54,14 @@ class DirectoryState:
         self._sends: dict[tuple[str, str], int] = {}
         self._outbox: list[dict[str, Any]] = []
         self._outbox_path = Path(sms_outbox) if sms_outbox else None
+        if self._outbox_path is not None:
+            try:
+                self._outbox_path.open("a", encoding="utf-8").close()
+            except OSError as exc:
+                raise ConfigError(
+                    f"cannot write the SMS outbox {self._outbox_path}: {exc.strerror or exc}",
+                    hint="give --sms-outbox a file in a writable, existing folder",
+                ) from exc
         self.code_ttl_s = code_ttl_s
         self.daily_send_limit = daily_send_limit
         self._rng = random.Random(seed)

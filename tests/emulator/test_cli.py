@@ -42,7 +42,16 @@ def _readline(proc, timeout=20.0):
 def test_serve_subprocess_prints_url_serves_and_stops_on_sigterm(tmp_path):
     outbox = tmp_path / "outbox.jsonl"
     proc = subprocess.Popen(
-        [*_rdscan_cmd(), "emulator", "serve", "--port", "0", "--sms-outbox", str(outbox)],
+        [
+            *_rdscan_cmd(),
+            "emulator",
+            "serve",
+            "--port",
+            "0",
+            "--sms-outbox",
+            str(outbox),
+            "--log-requests",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -65,6 +74,9 @@ def test_serve_subprocess_prints_url_serves_and_stops_on_sigterm(tmp_path):
         assert len(body.accounts.account) == 5
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
+        log = proc.stderr.read()
+        assert "ListAccounts 2020-03-31 LTAI-operator -> 200" in log
+        assert "operator-secret" not in log
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -103,3 +115,10 @@ def test_serve_on_a_busy_port_is_a_clear_error():
     assert result.exit_code == 2
     assert f"cannot listen on 127.0.0.1:{port}" in result.output
     assert "--port" in result.output
+
+
+def test_serve_with_unwritable_outbox_is_a_clear_error(tmp_path):
+    target = tmp_path / "no-such-dir" / "outbox.jsonl"
+    result = CliRunner().invoke(main, ["emulator", "serve", "--sms-outbox", str(target)])
+    assert result.exit_code == 2
+    assert "cannot write the SMS outbox" in result.output
