@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import sys
 from pathlib import Path
 
@@ -116,17 +115,27 @@ def _make_api(settings: Settings) -> RemediationApi:
     return RdClientApi(RdClient(settings))
 
 
-def _fresh_scan(settings: Settings, output_dir: Path) -> ScanResult:
-    try:
-        scan_module = importlib.import_module("scanner.scan")
-    except ImportError:
-        raise ConfigError(
-            "remediating from a fresh scan is not available in this build",
-            hint="run `rdscan scan` first, then "
-            "`rdscan remediate --from rdscan-report/report.json`",
-        ) from None
-    result: ScanResult = scan_module.run_scan(settings).scan
-    return result
+def _fresh_scan(
+    settings: Settings, output_dir: Path, policy: Path | None, exemptions: Path | None
+) -> tuple[ScanResult, Path]:
+    """Scan now (the same pipeline as `rdscan scan`) and save report.json into ``output_dir``, so
+    the journal sits beside the results it remediates."""
+    from ..policy import load_exemptions, load_policy
+    from ..resources import default_policy_path
+    from ..results_file import dumps, write_atomic
+    from ..scan import ScanRequest, run_scan
+
+    request = ScanRequest(
+        settings=settings,
+        policy=load_policy(policy or default_policy_path()),
+        exemptions=load_exemptions(exemptions),
+    )
+    click.echo("Scanning the directory first (no --from given)...")
+    scan = run_scan(request)
+    path = output_dir / "report.json"
+    write_atomic(path, dumps(scan))
+    click.echo(f"Results: {path} ({len(scan.failing())} FAIL)")
+    return scan, path
 
 
 def _render_plan(plan: Plan) -> str:
@@ -251,6 +260,18 @@ def _render_summary(summary: Summary, journal: Path) -> str:
     show_default=True,
     help="Where the fresh scan's results (and the default journal) go.",
 )
+@click.option(
+    "--policy",
+    "policy_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Policy for the fresh scan (default: the shipped one).",
+)
+@click.option(
+    "--exemptions",
+    "exemptions_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Exemptions for the fresh scan.",
+)
 @connection_options
 def remediate_command(
     from_path: Path | None,
@@ -262,6 +283,8 @@ def remediate_command(
     resume: bool,
     max_code_attempts: int,
     output_dir: Path,
+    policy_path: Path | None,
+    exemptions_path: Path | None,
     settings: Settings,
 ) -> None:
     """Bind secure phones for FAIL members through BindSecureMobilePhone, one confirmed member
@@ -280,7 +303,7 @@ def remediate_command(
     if from_path is not None:
         scan, _ = load_results(from_path)
     else:
-        scan = _fresh_scan(settings, output_dir)
+        scan, _ = _fresh_scan(settings, output_dir, policy_path, exemptions_path)
     if scan.evidence.site and scan.evidence.site != settings.site:
         raise ConfigError(
             f"the results are from site {scan.evidence.site!r} but --site is {settings.site!r}",

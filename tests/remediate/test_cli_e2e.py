@@ -409,3 +409,33 @@ def test_unknown_account_is_a_clear_error(emulator, run_cli, report_file):
     assert status == 2
     assert "Error: account(s) 1234 not found in the scan results" in output
     assert "Fix: check the --account ids" in output
+
+
+def test_fresh_scan_then_remediate(emulator, run_cli, sdk_phone_flag, tmp_path):
+    srv = emulator(rate_limit=1000)
+    out = tmp_path / "out"
+    child = run_cli(
+        srv,
+        "remediate",
+        "--output-dir",
+        str(out),
+        "--account",
+        A,
+        "--phones",
+        str(_phones_csv(tmp_path, [A])),
+        "--rate",
+        "500",
+    )
+    child.expect(r"Results: \S+report.json \(\d+ FAIL\)")
+    child.expect(CONFIRM)
+    assert child.match.group(1) == A
+    child.sendline("y")
+    child.expect(CODE)
+    child.sendline(_code(srv, A))
+    child.expect("bound and verified")
+    output, status = _finish(child)
+    assert status == 0, output
+    assert sdk_phone_flag(srv, A) is True
+    assert (out / "report.json").exists()
+    assert verify_journal(out / "remediation-journal.jsonl").members == 1
+    assert srv.call_counts()[SEND] == 1
