@@ -13,7 +13,17 @@ from ..settings import SITES, Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_CONNECTION_KEYS = ("site", "endpoint", "protocol", "profile", "role_arn", "rate", "concurrency")
+_CONNECTION_KEYS = (
+    "site",
+    "endpoint",
+    "protocol",
+    "profile",
+    "role_arn",
+    "rate",
+    "concurrency",
+    "max_attempts",
+    "retry_budget_s",
+)
 
 
 def connection_options(func: F) -> F:
@@ -77,6 +87,22 @@ def connection_options(func: F) -> F:
             default=None,
             envvar="RDSCAN_CONCURRENCY",
             help="Parallel GetAccount calls (default sized to keep the rate limit busy).",
+        ),
+        click.option(
+            "--max-attempts",
+            type=click.IntRange(min=1, max=50),
+            default=None,
+            envvar="RDSCAN_MAX_ATTEMPTS",
+            help="Attempts per API call on throttling, 5xx and connection errors (default 6).",
+        ),
+        click.option(
+            "--retry-budget",
+            "retry_budget_s",
+            type=click.FloatRange(min=0),
+            default=None,
+            envvar="RDSCAN_RETRY_BUDGET",
+            metavar="SECONDS",
+            help="Longest time one API call may spend retrying (default 60).",
         ),
     ]
     for option in reversed(options):

@@ -20,7 +20,7 @@ from ..findings import STATUS_ORDER, ScanResult, Severity, Status
 from ..history import History, default_history_path
 from ..policy import load_exemptions, load_policy
 from ..report import FORMATS, parse_formats, write_reports
-from ..resources import default_policy_path
+from ..resources import default_policy_path, policies_dir
 from ..scan import ScanRequest, run_scan
 from ..settings import Settings
 from .common import connection_options, printable
@@ -263,6 +263,9 @@ def demo(fixture: Path | None, **kwargs: object) -> None:
 
     fx = load_fixture(fixture or sample_fixture_path())
     caller = _demo_caller(fx)
+    if fixture is None and kwargs.get("exemptions_path") is None:
+        # the example exemptions are written for the bundled sample: show EXEMPT results too
+        kwargs["exemptions_path"] = policies_dir() / "exemptions.example.yaml"
     opts = _build_options(**kwargs)  # type: ignore[arg-type]
     if opts.history is not None and kwargs.get("history_path") is None:
         opts = replace(opts, history=opts.output_dir / "history.sqlite")
