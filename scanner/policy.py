@@ -477,18 +477,34 @@ def _parse_exemptions(root: Node, ctx: yc.Problems, digest: str) -> Exemptions |
     seen: dict[str, int] = {}
     for child in node.value:
         entry = _exemption(child, ctx)
-        if entry is None:
-            continue
-        if entry.scope in seen:
+        target = _target_of(child)  # duplicates are found even in entries with other problems
+        if target is not None and target in seen:
             ctx.add(
                 child,
-                f"duplicate exemption for {entry.scope.replace(':', ' ', 1)} "
-                f"(first at line {seen[entry.scope]})",
+                f"duplicate exemption for {target.replace(':', ' ', 1)} "
+                f"(first at line {seen[target]})",
             )
             continue
-        seen[entry.scope] = entry.line
-        entries.append(entry)
+        if target is not None:
+            seen[target] = child.start_mark.line + 1
+        if entry is not None:
+            entries.append(entry)
     return Exemptions(tuple(entries), digest, ctx.source)
+
+
+def _target_of(node: Node) -> str | None:
+    """ "account:<id>" or "folder:<id or path>" as written in an entry (None: not just one)."""
+    if not isinstance(node, MappingNode):
+        return None
+    found = [
+        (k.value, str(v.value).strip().rstrip("/") if k.value == "folder" else str(v.value).strip())
+        for k, v in node.value
+        if isinstance(k, ScalarNode)
+        and k.value in ("account_id", "folder")
+        and isinstance(v, ScalarNode)
+        and str(v.value).strip()
+    ]
+    return f"{found[0][0].replace('_id', '')}:{found[0][1]}" if len(found) == 1 else None
 
 
 def _exemption(node: Node, ctx: yc.Problems) -> Exemption | None:

@@ -318,6 +318,20 @@ def test_folder_must_be_an_id_or_a_path_from_root(write, folder, ok):
             assert problems[0].startswith(f"{path}:{line}: ")
 
 
+def test_duplicates_are_found_even_in_entries_with_other_problems(write):
+    entry = '  - account_id: "1000000000000042"\n    reason: r\n'
+    problems = validate_file(write("e.yaml", "exemptions:\n" + entry + entry))
+    assert [p.split(":", 1)[1] for p in problems] == [
+        "2: exemption: missing required key 'owner'",
+        "2: exemption: missing required key 'ticket'",
+        "2: exemption: missing required key 'expires'",
+        "4: exemption: missing required key 'owner'",
+        "4: exemption: missing required key 'ticket'",
+        "4: exemption: missing required key 'expires'",
+        "4: duplicate exemption for account 1000000000000042 (first at line 2)",
+    ]
+
+
 def test_duplicate_account_exemption(write):
     entry = (
         '  - account_id: "1000000000000042"\n    reason: r\n    owner: o\n'
