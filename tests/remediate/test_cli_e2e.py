@@ -439,3 +439,28 @@ def test_fresh_scan_then_remediate(emulator, run_cli, sdk_phone_flag, tmp_path):
     assert (out / "report.json").exists()
     assert verify_journal(out / "remediation-journal.jsonl").members == 1
     assert srv.call_counts()[SEND] == 1
+
+
+def test_number_typed_at_prompt_validated_first(emulator, run_cli, report_file, sdk_phone_flag):
+    srv = emulator()
+    report = report_file([A])
+    child = run_cli(srv, "remediate", "--from", str(report))
+    prompt = r"Secure phone number as <country code>-<number> \(empty: skip this member\)"
+    child.expect(prompt)
+    child.sendline("13700002222")
+    child.expect(r"not in the form <country code>-<number>")
+    child.expect(prompt)
+    child.sendline("1-2025550100")
+    child.expect("breaks the China-site rule")
+    child.expect(prompt)
+    assert srv.call_counts().get(SEND, 0) == 0
+    child.sendline(NUMBER)
+    child.expect(CONFIRM)
+    child.sendline("y")
+    child.expect(CODE)
+    child.sendline(_code(srv, A))
+    child.expect("bound and verified")
+    output, status = _finish(child)
+    assert status == 0, output
+    assert sdk_phone_flag(srv, A) is True
+    assert srv.outbox()[0]["phone"] == NUMBER
