@@ -493,7 +493,7 @@ def _parse_exemptions(root: Node, ctx: yc.Problems, digest: str) -> Exemptions |
 
 
 def _target_of(node: Node) -> str | None:
-    """ "account:<id>" or "folder:<id or path>" as written in an entry (None: not just one)."""
+    """The entry's target as written: account:<id> or folder:<id or path> (None: not one)."""
     if not isinstance(node, MappingNode):
         return None
     found = [
