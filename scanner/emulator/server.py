@@ -6,8 +6,10 @@ thread. Each request is answered in its own thread; injected latency sleeps only
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import json
+import socket
 import threading
 import time
 import uuid
@@ -75,6 +77,29 @@ class _Http(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 256
 
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(address, handler)
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """End idle keep-alive connections so their threads finish now, not at the timeout."""
+        with self._open_lock:
+            open_now = list(self._open)
+        for sock in open_now:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
 
 class EmulatorServer:
     """The local RD API. Start it, point the SDKs at ``endpoint`` with ``protocol='http'``.
@@ -140,6 +165,7 @@ class EmulatorServer:
             return
         self._httpd.shutdown()
         self._httpd.server_close()
+        self._httpd.close_connections()
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._httpd = None

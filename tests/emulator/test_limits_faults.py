@@ -165,3 +165,18 @@ def test_token_bucket_unit():
     assert slow.allow("k", "A") and not slow.allow("k", "A")
     now[0] += 2.0
     assert slow.allow("k", "A")
+
+
+def test_stop_ends_keep_alive_connection_threads(emulator, rm):
+    before = threading.active_count()
+    srv = emulator()
+    clients = [rm(srv) for _ in range(4)]
+    for client in clients:
+        client.get_resource_directory()
+    assert threading.active_count() > before  # one handler thread per open connection
+    srv.stop()
+    for _ in range(100):
+        if threading.active_count() <= before:
+            break
+        threading.Event().wait(0.02)
+    assert threading.active_count() <= before
