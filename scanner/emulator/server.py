@@ -55,7 +55,7 @@ def _access_denied(caller: CallerSpec, ram_action: str) -> ApiFault:
     }
     return ApiFault(
         "NoPermission",
-        f"You are not authorized to do this operation. Action: {ram_action}.",
+        f"User is not authorized to operate on the specified resource. Action: {ram_action}.",
         extra={"AccessDeniedDetail": detail},
     )
 
