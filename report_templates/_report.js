@@ -63,6 +63,7 @@
     tbody.appendChild(frag);
   }
 
+  document.documentElement.classList.add("js");
   form.hidden = false;
   form.addEventListener("submit", function (e) { e.preventDefault(); apply(); });
   form.addEventListener("change", apply);

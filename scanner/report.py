@@ -311,7 +311,7 @@ def build_view(
             StatusCount(s.value, summary[s.value], _percent(summary[s.value], total), _css(s))
             for s in STATUS_ORDER
         ),
-        compliance=_percent(compliant, in_scope),
+        compliance=_percent(compliant, in_scope) if in_scope else "n/a",
         rows=rows,
         failing=tuple(r for r in rows if r.result is Status.FAIL),
         error_rows=tuple(r for r in rows if r.result is Status.ERROR),

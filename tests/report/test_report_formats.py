@@ -315,3 +315,45 @@ def test_scrub_text_masks_numbers_but_keeps_ids() -> None:
     assert scrub_text("account 1000000000000005") == "account 1000000000000005"
     assert scrub_text("on 2026-10-15") == "on 2026-10-15"
     assert scrub_text("already 86-139****1234") == "already 86-139****1234"
+
+
+def test_an_empty_scan_renders_every_format(golden_scan) -> None:  # type: ignore[no-untyped-def]
+    empty = ScanResult(evidence=golden_scan.evidence, results=())
+    html = render_html(empty, SHA)
+    md = render_markdown(empty, SHA)
+    assert "0 / 0 members evaluated" in html and "0 / 0 members evaluated" in md
+    assert ">n/a</text>" in html  # no in-scope member: no compliance percentage
+    assert "No members." in md and "No member fails the policy." in md
+    assert _page(html).cells["members"] == [
+        [
+            "Account ID",
+            "Display name",
+            "Folder",
+            "Type",
+            "Result",
+            "Severity",
+            "Remediation",
+            "Reason",
+        ]
+    ]
+    assert render_csv(empty) == "\ufeff" + ",".join(CSV_COLUMNS) + "\r\n"
+
+
+def test_svg_charts_escape_their_labels() -> None:
+    from scanner import svg
+
+    bars = svg.stacked_bars(
+        [svg.Bar("<script>x</script> & co", (svg.Segment("FAIL", 2, "s-fail"),))],
+        caption='a "quoted" <caption>',
+    )
+    assert "<script>" not in bars and "&lt;script&gt;x&lt;/script&gt; &amp; co" in bars
+    assert 'aria-label="a &#34;quoted&#34; &lt;caption&gt;"' in bars
+    donut = svg.donut(
+        [svg.Segment("PASS", 3, "s-pass"), svg.Segment("FAIL", 1, "s-fail")],
+        center="75.0%",
+        caption="c",
+    )
+    # Dash lengths are shares of a circumference of 100, and the legend carries the numbers.
+    assert 'stroke-dasharray="75.000 25.000"' in donut
+    assert 'stroke-dasharray="25.000 75.000"' in donut
+    assert "PASS 3 (75.0%)" in donut and "FAIL 1 (25.0%)" in donut
