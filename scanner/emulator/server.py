@@ -83,9 +83,16 @@ class _Http(ThreadingHTTPServer):
         self._open_lock = threading.Lock()
 
     def process_request(self, request: Any, client_address: Any) -> None:
+        """One daemon thread per connection, named after this server's port."""
         with self._open_lock:
             self._open.add(request)
-        super().process_request(request, client_address)
+        thread = threading.Thread(
+            target=self.process_request_thread,
+            args=(request, client_address),
+            name=f"rdscan-emulator-{self.server_address[1]}-conn",
+            daemon=True,
+        )
+        thread.start()
 
     def shutdown_request(self, request: Any) -> None:
         with self._open_lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import threading
 
 import pytest
@@ -167,16 +168,21 @@ def test_token_bucket_unit():
     assert slow.allow("k", "A")
 
 
-def test_stop_ends_keep_alive_connection_threads(emulator, rm):
-    before = threading.active_count()
+def test_stop_ends_keep_alive_connection_threads(emulator):
     srv = emulator()
-    clients = [rm(srv) for _ in range(4)]
-    for client in clients:
-        client.get_resource_directory()
-    assert threading.active_count() > before  # one handler thread per open connection
+    name = f"rdscan-emulator-{srv.address[1]}-conn"
+
+    def handler_threads():
+        return [t for t in threading.enumerate() if t.name == name]
+
+    conns = [http.client.HTTPConnection(*srv.address, timeout=5) for _ in range(4)]
+    for conn in conns:  # HTTP/1.1: each connection stays open after its answer
+        conn.request("POST", "/?Action=GetResourceDirectory&Version=2020-03-31")
+        assert conn.getresponse().read()
+    assert len(handler_threads()) == 4  # one per open keep-alive connection
     srv.stop()
     for _ in range(100):
-        if threading.active_count() <= before:
+        if not handler_threads():
             break
         threading.Event().wait(0.02)
-    assert threading.active_count() <= before
+    assert handler_threads() == []
