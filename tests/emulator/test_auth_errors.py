@@ -234,3 +234,31 @@ def test_chunked_body_and_json_protocol_errors(emulator):
     head, _, payload = raw.partition("\r\n\r\n")
     assert "application/json" in head
     assert set(json.loads(payload)) >= ENVELOPE
+
+
+def test_stale_date_and_reused_nonce_through_the_sdk(emulator, rm):
+    from darabonba.runtime import ExtendsParameters, RuntimeOptions
+
+    srv = emulator()
+    client = rm(srv)
+
+    def call(headers):
+        runtime = RuntimeOptions(extends_parameters=ExtendsParameters(headers=headers))
+        return client.get_resource_directory_with_options(runtime)
+
+    old = (datetime.now(timezone.utc) - timedelta(minutes=16)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    err = _error(lambda: call({"x-acs-date": old}))
+    assert (err.code, err.status_code) == ("InvalidTimeStamp.Expired", 400)
+    assert call({"x-acs-signature-nonce": "fixed-nonce-1"}).body.request_id
+    err = _error(lambda: call({"x-acs-signature-nonce": "fixed-nonce-1"}))
+    assert (err.code, err.status_code) == ("SignatureNonceUsed", 400)
+
+
+def test_sts_key_without_token_through_the_sdk(emulator):
+    srv = emulator()
+    client = _client(srv, "STS.auditor-session", "sts-secret")
+    err = _error(client.get_resource_directory)
+    assert (err.code, err.status_code) == ("MissingSecurityToken", 400)
+    client = _client(srv, "STS.auditor-session", "sts-secret", security_token="forged")
+    err = _error(client.get_resource_directory)
+    assert err.code == "InvalidSecurityToken.MismatchWithAccessKey"
