@@ -262,3 +262,42 @@ def test_sts_key_without_token_through_the_sdk(emulator):
     client = _client(srv, "STS.auditor-session", "sts-secret", security_token="forged")
     err = _error(client.get_resource_directory)
     assert err.code == "InvalidSecurityToken.MismatchWithAccessKey"
+
+
+def test_fixture_extension_keys(emulator, rdm, sts):
+    from scanner.emulator import generate_fixture
+
+    data = generate_fixture(accounts=5, seed=1)
+    data["accounts"][1]["omit_phone_flag"] = True
+    data["callers"] += [
+        {"access_key_id": "LTAI-off", "access_key_secret": "s", "active": False,
+         "arn": f"acs:ram::{MASTER}:user/off", "allow": ["*"]},
+        {"access_key_id": "STS.old", "access_key_secret": "s", "security_token": "t",
+         "security_token_expired": True, "arn": f"acs:ram::{MASTER}:assumed-role/r/s",
+         "allow": ["*"]},
+        {"access_key_id": "LTAI-lists", "access_key_secret": "s",
+         "arn": f"acs:ram::{MASTER}:user/l", "allow": ["resourcemanager:List*"]},
+    ]  # fmt: skip
+    srv = emulator(data)
+    acc = (
+        rdm(srv)
+        .get_account(rdm_models.GetAccountRequest(account_id=data["accounts"][1]["id"]))
+        .body.account
+    )
+    assert acc.account_id == data["accounts"][1]["id"]
+    assert acc.has_secure_mobile_phone is None and acc.secure_mobile_phone is None
+    err = _error(_client(srv, "LTAI-off", "s").get_resource_directory)
+    assert (err.code, err.status_code) == ("InvalidAccessKeyId.Inactive", 400)
+    err = _error(_client(srv, "STS.old", "s", security_token="t").get_resource_directory)
+    assert err.code == "InvalidSecurityToken.Expired"
+    lists = _client(srv, "LTAI-lists", "s")
+    assert lists.list_accounts(rm_models.ListAccountsRequest()).body.total_count == 5
+    assert lists.list_folders_for_parent(rm_models.ListFoldersForParentRequest()).body.request_id
+    err = _error(lists.get_resource_directory)
+    assert err.code == "NoPermission"
+    root = sts(srv, "root").get_caller_identity().body
+    assert (root.identity_type, root.account_id, root.arn) == (
+        "Account",
+        MASTER,
+        f"acs:ram::{MASTER}:root",
+    )
