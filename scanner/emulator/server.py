@@ -178,13 +178,6 @@ class EmulatorServer:
         self._httpd = None
         self._thread = None
 
-    def serve_forever(self) -> None:
-        """Serve in the calling thread until ``stop()`` is called from another thread."""
-        self.start()
-        assert self._thread is not None
-        while self._thread is not None and self._thread.is_alive():
-            self._thread.join(timeout=0.2)
-
     def __enter__(self) -> EmulatorServer:
         return self.start()
 

@@ -66,6 +66,17 @@ def test_scripted_faults(emulator, rdm):
     assert srv.call_counts()["GetAccount"] == 4
 
 
+def test_scripted_fault_for_any_action_and_clear(emulator, rm, sts):
+    srv = emulator()
+    srv.script_fault(count=1, code="InternalError")
+    with pytest.raises(ServerException) as err:
+        sts(srv).get_caller_identity()
+    assert (err.value.code, err.value.status_code) == ("InternalError", 500)
+    srv.script_fault(action="*", count=3)
+    srv.clear_faults()
+    assert rm(srv).get_resource_directory().body.request_id
+
+
 def test_fault_rate_and_latency(emulator, rm):
     srv = emulator(fault_rate=1.0, latency_ms=5, seed=3)
     with pytest.raises(ServerException) as err:
