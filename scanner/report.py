@@ -602,6 +602,16 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _write(path: Path, text: str) -> None:
+    try:
+        write_atomic(path, text)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write {path}: {exc.strerror or exc}",
+            hint="choose a writable folder with --output-dir",
+        ) from None
+
+
 def write_rendered(
     scan: ScanResult,
     formats: Sequence[str],
@@ -629,7 +639,7 @@ def write_rendered(
     written: dict[str, Path] = {}
     for fmt, text in texts.items():
         path = Path(output_dir) / FILE_NAMES[fmt]
-        write_atomic(path, text)
+        _write(path, text)
         written[fmt] = path
     return written
 
@@ -651,7 +661,7 @@ def write_reports(
     names = parse_formats(formats)
     text = render_json(scan)
     json_path = Path(output_dir) / FILE_NAMES["json"]
-    write_atomic(json_path, text)
+    _write(json_path, text)
     written = {"json": json_path}
     written.update(
         write_rendered(

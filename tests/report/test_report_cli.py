@@ -107,3 +107,13 @@ def test_report_with_journal_adds_remediated_section(tmp_path, golden_scan) -> N
     code, _, err = _run("report", str(results), "--format", "html", "--journal", str(journal))
     assert code == 2
     assert err.startswith("Error: ") and "Traceback" not in err
+
+
+def test_report_to_an_unwritable_place_is_a_clear_error(tmp_path, golden_scan) -> None:  # type: ignore[no-untyped-def]
+    results = _saved(tmp_path, golden_scan)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    code, out, err = _run("report", str(results), "--output-dir", str(blocker / "sub"))
+    assert code == 2
+    assert err.startswith("Error: cannot write ") and "Fix: choose a writable folder" in err
+    assert "Traceback" not in out + err
