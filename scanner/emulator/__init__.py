@@ -3,8 +3,22 @@
 Python API::
 
     fx = load_fixture(path)                 # validated; FixtureError naming the entry
-    with EmulatorServer(fx, port=0) as srv: # srv.endpoint == "127.0.0.1:PORT"
-        ...
+    fx = parse_fixture(data, source="name") # the same from a dict
+    data = generate_fixture(accounts=1000, seed=1, missing_ratio=0.3)   # dict, callers included
+    with EmulatorServer(fx, port=0, rate_limit=20.0, latency_ms=0, fault_rate=0.0,
+                        sms_outbox=None, code_ttl_s=300, daily_send_limit=5, seed=None) as srv:
+        srv.endpoint      # "127.0.0.1:PORT": Config(endpoint=srv.endpoint, protocol="http")
+        srv.script_fault(action="GetAccount", count=5, code="ServiceUnavailable", status=503)
+        srv.call_counts(); srv.reset_counts(); srv.outbox(); srv.expire_codes()
+        srv.set_rate_limit(100); srv.fault_rate = 0.1
+        srv.state.add_account("1000000000009999", "new", folder="fd-x")
+        srv.state.remove_account("1000000000009999")
+        srv.state.bind_phone(account_id, "86-13900001234")
+
+Routing: ``x-acs-action``/``x-acs-version`` headers (ACS3), or ``Action``/``Version`` parameters
+in the query or a form body (legacy RPC, GET or POST). Order of checks: route (404
+InvalidApi.NotFound), scripted/random faults, signature, timestamp (15 min), nonce, STS token,
+rate limit (400 Throttling.User), RAM allow list (403 NoPermission), then the action's rules.
 
 Fixture keys beyond the design contract (all optional):
 
