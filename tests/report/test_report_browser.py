@@ -7,6 +7,7 @@ tests/artifacts/ for a human to look at.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +23,14 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 XSS = "<img src=x onerror=alert(1)>"
+# Each would set window.__pwned if the page ever let it run.
+TRAPS = (
+    "<script>window.__pwned=1</script>",
+    '"><svg onload="window.__pwned=2">',
+    '<img src=x onerror="window.__pwned=3">',
+    '</td></tr></table><img src=x onerror="window.__pwned=4">',
+    "');window.__pwned=5;//",
+)
 
 
 @pytest.fixture
@@ -73,7 +82,11 @@ def test_report_html_in_chromium(driver, tmp_path, golden_scan, synthetic_scan, 
 
     drv = driver
     base = synthetic_scan(300, seed=3, hostile_every=0)
-    scan = type(base)(evidence=base.evidence, results=golden_scan.results + base.results)
+    traps = tuple(
+        dataclasses.replace(base.results[i], account_id=f"30000000000000{i:02d}", display_name=name)
+        for i, name in enumerate(TRAPS)
+    )
+    scan = type(base)(evidence=base.evidence, results=golden_scan.results + traps + base.results)
     paths = write_reports(scan, ["html"], tmp_path / "out", remediations=outcomes)
     drv.get(paths["html"].as_uri())
 
@@ -92,6 +105,8 @@ def test_report_html_in_chromium(driver, tmp_path, golden_scan, synthetic_scan, 
     with pytest.raises(NoAlertPresentException):
         _ = drv.switch_to.alert.text
     assert drv.execute_script("return window.__pwned === undefined;")
+    shown_names = {c.text for c in cells}
+    assert set(TRAPS) <= shown_names
 
     # Filter by result: the visible count matches the scan.
     fails = sum(1 for r in scan.results if r.result is Status.FAIL)
@@ -103,7 +118,7 @@ def test_report_html_in_chromium(driver, tmp_path, golden_scan, synthetic_scan, 
 
     # Text search on top (debounced input).
     search = form.find_element(By.NAME, "q")
-    search.send_keys("onerror")
+    search.send_keys("onerror=alert")
     from selenium.webdriver.support.ui import WebDriverWait
 
     WebDriverWait(drv, 5).until(lambda d: _visible_rows(d) == 1)
