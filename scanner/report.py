@@ -26,6 +26,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -237,12 +238,29 @@ def _folders(results: Iterable[Result]) -> tuple[FolderRow, ...]:
     return tuple(rows)
 
 
+def _instant(text: str) -> datetime | None:
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _before(at: str, scan_started: str) -> bool:
+    """True when a journal step is known to predate the scan (so the scan already shows it)."""
+    a, b = _instant(at), _instant(scan_started)
+    return a is not None and b is not None and a < b
+
+
 def build_view(
     scan: ScanResult,
     source_sha256: str,
     remediations: Sequence[RemediationOutcome] = (),
 ) -> ReportView:
-    """Everything the templates show, computed once. Masks phones; keeps API text as it is."""
+    """Everything the templates show, computed once. Masks phones; keeps API text as it is.
+
+    Remediation outcomes recorded before the scan started are left out: the scan shows them.
+    """
     scan = masked_scan(scan)
     ev = scan.evidence
     cov = scan.coverage
@@ -286,7 +304,8 @@ def build_view(
             detail=o.detail,
         )
         for o in sorted(
-            (_mask_outcome(o) for o in remediations), key=lambda o: (o.at, o.account_id)
+            (_mask_outcome(o) for o in remediations if not _before(o.at, ev.started_at)),
+            key=lambda o: (o.at, o.account_id),
         )
     )
     return ReportView(

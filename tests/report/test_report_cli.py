@@ -81,9 +81,13 @@ def test_report_refuses_corrupt_and_foreign_files(tmp_path) -> None:  # type: ig
 
 
 def test_report_with_journal_adds_remediated_section(tmp_path, golden_scan) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
     from scanner.journal import JournalWriter
 
-    results = _saved(tmp_path, golden_scan)
+    # The journal is stamped with the real clock: make the scan older than any clock.
+    old = dataclasses.replace(golden_scan.evidence, started_at="2000-01-01T00:00:00Z")
+    results = _saved(tmp_path, dataclasses.replace(golden_scan, evidence=old))
     journal = tmp_path / "remediation-journal.jsonl"
     with JournalWriter(journal, operator_arn="acs:ram::1512345678901234:user/op") as w:
         w.append("session_start", "started")

@@ -357,3 +357,17 @@ def test_svg_charts_escape_their_labels() -> None:
     assert 'stroke-dasharray="75.000 25.000"' in donut
     assert 'stroke-dasharray="25.000 75.000"' in donut
     assert "PASS 3 (75.0%)" in donut and "FAIL 1 (25.0%)" in donut
+
+
+def test_only_remediations_after_the_scan_are_listed(golden_scan, outcomes) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    older = dataclasses.replace(
+        outcomes[0], account_id="1000000000000004", at="2026-11-27T08:59:59Z"
+    )
+    view = build_view(golden_scan, SHA, (*outcomes, older))
+    assert [o.account_id for o in view.remediations] == ["1000000000000003", "1000000000000005"]
+    assert view.remediations[0].display_name == "<img src=x onerror=alert(1)>"
+    assert view.remediations[0].phone_masked == "86-139****9999"
+    unknown = dataclasses.replace(outcomes[0], at="not a time")
+    assert len(build_view(golden_scan, SHA, (unknown,)).remediations) == 1
