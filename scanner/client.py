@@ -116,6 +116,8 @@ class RdClient:
         rng: random.Random | None = None,
     ) -> None:
         self.settings = settings
+        if settings.endpoint and _is_loopback(settings.endpoint):
+            _drop_proxy_env()
         self._sleep = sleep
         self._clock = clock
         self._rng = rng or random.Random()
@@ -370,6 +372,30 @@ class RdClient:
                     ) from None
                 self._credential = CredentialClient(provider=provider)
             return self._credential
+
+
+# -------------------------------------------------------------------- proxies
+
+_PROXY_VARS = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy")
+
+
+def _is_loopback(endpoint: str) -> bool:
+    host = endpoint.strip()
+    if host.startswith("["):  # [::1]:port
+        host = host[1:].split("]", 1)[0]
+    elif host.count(":") == 1:
+        host = host.rsplit(":", 1)[0]
+    host = host.lower()
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+def _drop_proxy_env() -> None:
+    """The SDK sends every request through HTTP(S)_PROXY and ignores ``Config.no_proxy`` (its
+    proxies dict goes straight to ``requests``' adapter), so a loopback endpoint (the emulator)
+    would be sent to the proxy. No proxy can serve our own 127.0.0.1: drop the variables for
+    this process when the endpoint is loopback."""
+    for name in _PROXY_VARS:
+        os.environ.pop(name, None)
 
 
 # -------------------------------------------------------------------- credentials

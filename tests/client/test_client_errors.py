@@ -171,3 +171,14 @@ def test_role_arn_that_cannot_be_assumed_is_a_credentials_error(small, make_sett
     assert "auditor-secret" not in info.value.message
     assert "AccessKeyId=" not in info.value.message and "Signature=" not in info.value.message
     assert srv.call_counts().get("GetCallerIdentity") is None
+
+
+def test_a_proxy_in_the_environment_is_not_used_for_the_local_emulator(
+    small, make_settings, monkeypatch
+):
+    _, srv = small
+    # a closed port: a request sent to this "proxy" would fail
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{_closed_port()}")
+    monkeypatch.setenv("https_proxy", f"http://127.0.0.1:{_closed_port()}")
+    client = RdClient(make_settings(srv, max_attempts=1))
+    assert client.caller_identity().account_id == "1512345678901234"
