@@ -631,6 +631,14 @@ def _write(path: Path, text: str) -> None:
         ) from None
 
 
+def _written_sha256(path: Path) -> str:
+    """SHA-256 of the file as it is on disk (exactly the bytes written, whatever the encoding)."""
+    try:
+        return sha256_hex(path.read_bytes())
+    except OSError as exc:
+        raise ConfigError(f"cannot read back {path}: {exc.strerror or exc}") from None
+
+
 def write_rendered(
     scan: ScanResult,
     formats: Sequence[str],
@@ -687,7 +695,7 @@ def write_reports(
             scan,
             [f for f in names if f != "json"],
             output_dir,
-            source_sha256=sha256_hex(text.encode("utf-8")),
+            source_sha256=_written_sha256(json_path),
             remediations=remediations,
             templates_dir=templates_dir,
         )
