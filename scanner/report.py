@@ -88,7 +88,8 @@ def parse_formats(value: str | Sequence[str], allowed: Sequence[str] = FORMATS) 
 
 # --- masking -----------------------------------------------------------------------------------
 
-# "86-13900001234", "+86 139 0000 1234"-like runs and bare CN mobile numbers in free text.
+# "86-13900001234" / "+86-13900001234" (country code, dash, 7-20 digits) and bare CN mobile
+# numbers ("13900001234") in free text; other long digit runs (account ids) are kept.
 _PHONE_IN_TEXT = re.compile(r"(?<![\w*])(\+?\d{1,4}-)?(1[3-9]\d{9}|\d{7,20})(?![\w*])")
 
 
