@@ -16,17 +16,19 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
 from .client import AccountPhone, RdClient
-from .errors import ApiError, AuthError, NotFound
+from .errors import ApiError, AuthError, ConnectionFailed, NotFound
 from .model import Directory, Folder, Inventory, Member
 
 PAGE_SIZE = 100
 MAX_LIST_PASSES = 4
 MAX_FOLDER_DEPTH = 50
+BREAKER_MIN = 8  # consecutive connection failures before the remaining reads are skipped
 ROOT_NAME = "Root"
 
 Progress = Callable[[int, int], None]
@@ -59,7 +61,9 @@ def collect(
             resolver.place(account)
         folders = resolver.folders
         warnings.extend(resolver.warnings)
-        phones = _read_phones(client, [a["AccountId"] for a in accounts], pool, progress)
+        phones = _read_phones(
+            client, [a["AccountId"] for a in accounts], pool, concurrency, progress
+        )
     members = tuple(
         _member(a, folders, phones[a["AccountId"]], a["AccountId"] in unconfirmed) for a in accounts
     )
@@ -217,6 +221,7 @@ def _read_phones(
     client: RdClient,
     account_ids: list[str],
     pool: ThreadPoolExecutor,
+    concurrency: int,
     progress: Progress | None,
 ) -> dict[str, AccountPhone | ApiError]:
     results: dict[str, AccountPhone | ApiError] = {}
@@ -224,11 +229,22 @@ def _read_phones(
     if progress is not None:
         progress(0, total)
 
+    breaker = _Breaker(threshold=max(BREAKER_MIN, 2 * concurrency))
+
     def read(aid: str) -> AccountPhone | ApiError:
+        if breaker.open is not None:
+            return ConnectionFailed(
+                f"not read: the endpoint stopped answering ({breaker.open})",
+                action="GetAccount",
+                hint=breaker.hint,
+            )
         try:
-            return client.get_account_phone(aid)
+            phone = client.get_account_phone(aid)
         except ApiError as err:  # after retries: the member is kept with the reason
+            breaker.record(err)
             return err
+        breaker.record(None)
+        return phone
 
     futures = {pool.submit(read, aid): aid for aid in account_ids}
     for done, future in enumerate(as_completed(futures), start=1):
@@ -236,6 +252,29 @@ def _read_phones(
         if progress is not None:
             progress(done, total)
     return results
+
+
+class _Breaker:
+    """Stops calling once ``threshold`` reads in a row failed to connect (the endpoint went
+    away): the members left are kept with that reason instead of each one waiting out its own
+    retries."""
+
+    def __init__(self, threshold: int) -> None:
+        self.threshold = threshold
+        self._lock = threading.Lock()
+        self._run = 0
+        self.open: str | None = None
+        self.hint: str | None = None
+
+    def record(self, err: ApiError | None) -> None:
+        with self._lock:
+            if not isinstance(err, ConnectionFailed):
+                self._run = 0
+                return
+            self._run += 1
+            if self._run >= self.threshold and self.open is None:
+                self.open = f"{self._run} reads in a row could not connect; last: {err}"
+                self.hint = err.hint
 
 
 def _member(

@@ -232,3 +232,30 @@ def test_folder_created_after_the_walk_is_resolved_with_getfolder(
     assert inventory.folders["fd-late01"].parent_id == "fd-L1p0c1"
     assert client.api_calls()["GetFolder"] == 1
     assert not inventory.warnings
+
+
+def test_endpoint_gone_mid_scan_keeps_every_member_and_stops_calling(
+    start_emulator, make_fixture, make_settings
+):
+    data = make_fixture(300)
+    srv = start_emulator(data, latency_ms=20)
+    client = RdClient(make_settings(srv, max_attempts=2, connect_timeout_ms=500))
+
+    def stop_after_ten(done: int, total: int) -> None:
+        if done == 10:
+            srv.stop()
+
+    inventory = collect(client, concurrency=2, progress=stop_after_ten)
+    assert len(inventory.members) == 300
+    read = [m for m in inventory.members if m.has_secure_mobile_phone is not None]
+    skipped = [m for m in inventory.members if "stopped answering" in (m.read_error or "")]
+    unreachable = [
+        m for m in inventory.members if "cannot reach" in (m.read_error or "") and m not in skipped
+    ]
+    assert len(read) >= 10
+    assert len(unreachable) >= 8  # the breaker opens after max(8, 2 x concurrency) in a row
+    assert len(skipped) > 100
+    no_flag = [m for m in inventory.members if "HasSecureMobilePhone" in (m.read_error or "")]
+    assert len(read) + len(no_flag) + len(unreachable) + len(skipped) == 300
+    # most members were never sent: each unreachable one cost 2 attempts, the rest none
+    assert client.api_calls()["GetAccount"] <= len(read) + 2 * len(unreachable) + 2
