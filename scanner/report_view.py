@@ -1,0 +1,291 @@
+"""The report view model: display values computed once from a ScanResult, phones masked.
+
+Pure: no IO, no templates. ``scanner.report`` lays these values out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from .findings import (
+    STATUS_ORDER,
+    ExemptionInfo,
+    RemediationOutcome,
+    Result,
+    ScanResult,
+    Status,
+)
+from .phones import mask_phone
+
+SOON_DAYS = 30  # an exemption expiring within this many days is called out
+
+_STATUS_RANK = {s: i for i, s in enumerate(STATUS_ORDER)}
+
+
+# --- masking -----------------------------------------------------------------------------------
+
+# "86-13900001234" / "+86-13900001234" (country code, dash, 7-20 digits) and bare CN mobile
+# numbers ("13900001234") in free text; other long digit runs (account ids) are kept.
+_PHONE_IN_TEXT = re.compile(r"(?<![\w*])(\+?\d{1,4}-)?(1[3-9]\d{9}|\d{7,20})(?![\w*])")
+
+
+def scrub_text(text: str) -> str:
+    """Mask anything that looks like a full phone number inside free text (reasons, details)."""
+
+    def repl(m: re.Match[str]) -> str:
+        cc, digits = m.group(1), m.group(2)
+        if not cc and not re.fullmatch(r"1[3-9]\d{9}", digits):
+            return m.group(0)  # a bare long number (account id, request id): keep it
+        return mask_phone((cc or "") + digits) or ""
+
+    return _PHONE_IN_TEXT.sub(repl, text)
+
+
+def _mask_result(r: Result) -> Result:
+    ex = r.exemption
+    return dataclasses.replace(
+        r,
+        secure_mobile_phone_masked=mask_phone(r.secure_mobile_phone_masked),
+        reason=scrub_text(r.reason),
+        exemption=dataclasses.replace(ex, reason=scrub_text(ex.reason)) if ex else None,
+    )
+
+
+def masked_scan(scan: ScanResult) -> ScanResult:
+    """The scan with every phone number masked (again) and free text scrubbed."""
+    return dataclasses.replace(scan, results=tuple(_mask_result(r) for r in scan.results))
+
+
+def _mask_outcome(o: RemediationOutcome) -> RemediationOutcome:
+    return dataclasses.replace(
+        o, phone_masked=mask_phone(o.phone_masked) or "", detail=scrub_text(o.detail)
+    )
+
+
+# --- view model --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatusCount:
+    status: str
+    count: int
+    percent: str
+    css: str
+
+
+@dataclass(frozen=True)
+class ExemptionRow:
+    account_id: str
+    display_name: str
+    folder_path: str
+    result: str
+    scope: str
+    owner: str
+    ticket: str
+    expires: str
+    days_left: int
+    state: str  # "expired" | "expires soon" | "valid"
+    css: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class FolderRow:
+    path: str
+    total: int
+    counts: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class RemediationRow:
+    account_id: str
+    display_name: str
+    phone_masked: str
+    outcome: str
+    at: str
+    operator_arn: str
+    request_id: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class ReportView:
+    directory_id: str
+    site: str
+    scan_id: str
+    started_at: str
+    finished_at: str
+    caller_arn: str
+    caller_type: str
+    tool_version: str
+    policy_id: str
+    policy_digest: str
+    exemptions_digest: str
+    coverage_text: str
+    members: int
+    evaluated: int
+    errors_count: int
+    api_calls: tuple[tuple[str, str], ...]
+    api_calls_total: str
+    counts: tuple[StatusCount, ...]
+    compliance: str  # e.g. "87.5%" of in-scope members compliant (PASS + EXEMPT)
+    rows: tuple[Result, ...]  # failing first, then the rest
+    failing: tuple[Result, ...]
+    error_rows: tuple[Result, ...]
+    exemptions: tuple[ExemptionRow, ...]
+    expired_count: int
+    soon_count: int
+    folders: tuple[FolderRow, ...]
+    remediations: tuple[RemediationRow, ...]
+    types: tuple[str, ...]  # member types present, for the filter
+    source_sha256: str
+
+
+def row_key(r: Result) -> tuple[Any, ...]:
+    return (
+        _STATUS_RANK[r.result],
+        -r.severity.rank,
+        r.folder_path,
+        r.display_name,
+        r.account_id,
+    )
+
+
+def _exemption_state(ex: ExemptionInfo) -> tuple[str, str]:
+    if ex.expired or ex.days_left < 0:
+        return "expired", "x-expired"
+    if ex.days_left <= SOON_DAYS:
+        return "expires soon", "x-soon"
+    return "valid", "x-valid"
+
+
+def _percent(count: int, total: int) -> str:
+    return f"{100.0 * count / total:.1f}%" if total else "0.0%"
+
+
+def _folders(results: Iterable[Result]) -> tuple[FolderRow, ...]:
+    by_path: dict[str, Counter[str]] = defaultdict(Counter)
+    for r in results:
+        by_path[r.folder_path or "(no folder)"][r.result.value] += 1
+    rows = [
+        FolderRow(path=p, total=sum(c.values()), counts={s.value: c[s.value] for s in Status})
+        for p, c in by_path.items()
+    ]
+    rows.sort(key=lambda f: (-(f.counts["FAIL"] + f.counts["ERROR"]), -f.total, f.path))
+    return tuple(rows)
+
+
+def _instant(text: str) -> datetime | None:
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _before(at: str, scan_started: str) -> bool:
+    """True when a journal step is known to predate the scan (so the scan already shows it)."""
+    a, b = _instant(at), _instant(scan_started)
+    return a is not None and b is not None and a < b
+
+
+def build_view(
+    scan: ScanResult,
+    source_sha256: str,
+    remediations: Sequence[RemediationOutcome] = (),
+) -> ReportView:
+    """Everything the templates show, computed once. Masks phones; keeps API text as it is.
+
+    Remediation outcomes recorded before the scan started are left out: the scan shows them.
+    """
+    scan = masked_scan(scan)
+    ev = scan.evidence
+    cov = scan.coverage
+    summary = scan.summary
+    total = len(scan.results)
+    rows = tuple(sorted(scan.results, key=row_key))
+    in_scope = total - summary["SKIPPED"]
+    compliant = summary["PASS"] + summary["EXEMPT"]
+    exemptions = []
+    for r in rows:
+        if r.exemption is None:
+            continue
+        state, css = _exemption_state(r.exemption)
+        exemptions.append(
+            ExemptionRow(
+                account_id=r.account_id,
+                display_name=r.display_name,
+                folder_path=r.folder_path,
+                result=r.result.value,
+                scope=r.exemption.scope,
+                owner=r.exemption.owner,
+                ticket=r.exemption.ticket,
+                expires=r.exemption.expires,
+                days_left=r.exemption.days_left,
+                state=state,
+                css=css,
+                reason=r.exemption.reason,
+            )
+        )
+    exemptions.sort(key=lambda x: (x.days_left, x.account_id))
+    names = {r.account_id: r.display_name for r in scan.results}
+    remediation_rows = tuple(
+        RemediationRow(
+            account_id=o.account_id,
+            display_name=names.get(o.account_id, ""),
+            phone_masked=o.phone_masked,
+            outcome=o.outcome,
+            at=o.at,
+            operator_arn=o.operator_arn,
+            request_id=o.request_id,
+            detail=o.detail,
+        )
+        for o in sorted(
+            (_mask_outcome(o) for o in remediations if not _before(o.at, ev.started_at)),
+            key=lambda o: (o.at, o.account_id),
+        )
+    )
+    return ReportView(
+        directory_id=ev.resource_directory_id,
+        site=ev.site,
+        scan_id=ev.scan_id,
+        started_at=ev.started_at,
+        finished_at=ev.finished_at,
+        caller_arn=ev.caller.arn,
+        caller_type=ev.caller.identity_type,
+        tool_version=ev.tool_version,
+        policy_id=ev.policy_id,
+        policy_digest=ev.policy_digest,
+        exemptions_digest=ev.exemptions_digest or "",
+        coverage_text=f"{cov.evaluated:,} / {cov.members:,} members evaluated",
+        members=cov.members,
+        evaluated=cov.evaluated,
+        errors_count=cov.errors,
+        api_calls=tuple((k, f"{v:,}") for k, v in sorted(ev.api_calls.items())),
+        api_calls_total=f"{sum(ev.api_calls.values()):,}",
+        counts=tuple(
+            StatusCount(s.value, summary[s.value], _percent(summary[s.value], total), status_css(s))
+            for s in STATUS_ORDER
+        ),
+        compliance=_percent(compliant, in_scope) if in_scope else "n/a",
+        rows=rows,
+        failing=tuple(r for r in rows if r.result is Status.FAIL),
+        error_rows=tuple(r for r in rows if r.result is Status.ERROR),
+        exemptions=tuple(exemptions),
+        expired_count=sum(1 for x in exemptions if x.state == "expired"),
+        soon_count=sum(1 for x in exemptions if x.state == "expires soon"),
+        folders=_folders(scan.results),
+        remediations=remediation_rows,
+        types=tuple(sorted({r.type for r in scan.results})),
+        source_sha256=source_sha256,
+    )
+
+
+def status_css(status: Status) -> str:
+    return "s-" + status.value.lower()
