@@ -11,7 +11,8 @@
    kept and the members not in the last pass are marked for GetAccount to confirm.
 4. GetAccount 2022-04-19 for every member, ``concurrency`` at a time; the client's token bucket
    keeps them at the allowed rate. A member whose read failed after retries is kept with
-   ``read_error``; it is never dropped.
+   ``read_error``; it is never dropped. When reads keep failing to connect (the endpoint went
+   away), the remaining members are kept with that reason instead of each retrying in turn.
 """
 
 from __future__ import annotations
