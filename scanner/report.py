@@ -25,7 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from . import svg
 from .errors import ConfigError
@@ -144,6 +144,11 @@ def _templates_path(templates_dir: Path | None) -> Path:
     return path
 
 
+def html_path(value: object) -> Markup:
+    """A folder path, escaped, that may wrap after each ``/`` (``<wbr>``: no text added)."""
+    return Markup("/<wbr>").join(escape(part) for part in str(value).split("/"))
+
+
 @lru_cache(maxsize=8)
 def _env(templates_dir: Path, kind: str) -> jinja2.Environment:
     loader = jinja2.FileSystemLoader(str(templates_dir))
@@ -155,6 +160,7 @@ def _env(templates_dir: Path, kind: str) -> jinja2.Environment:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        env.filters["path"] = html_path
     else:
         env = jinja2.Environment(
             loader=loader,

@@ -123,6 +123,9 @@ def test_report_html_in_chromium(driver, tmp_path, golden_scan, synthetic_scan, 
 
     WebDriverWait(drv, 5).until(lambda d: _visible_rows(d) == 1)
     assert drv.find_element(By.ID, "shown").text == "1"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    drv.execute_script("document.getElementById('members-section').scrollIntoView();")
+    drv.save_screenshot(str(ARTIFACTS / "report_html_filtered.png"))
     visible = [
         r for r in drv.find_elements(By.CSS_SELECTOR, "#members tbody tr") if r.is_displayed()
     ]

@@ -371,3 +371,9 @@ def test_only_remediations_after_the_scan_are_listed(golden_scan, outcomes) -> N
     assert view.remediations[0].phone_masked == "86-139****9999"
     unknown = dataclasses.replace(outcomes[0], at="not a time")
     assert len(build_view(golden_scan, SHA, (unknown,)).remediations) == 1
+
+
+def test_folder_paths_may_wrap_after_slashes_and_stay_escaped() -> None:
+    from scanner.report import html_path
+
+    assert str(html_path("Root/<b>x</b>/A&B")) == "Root/<wbr>&lt;b&gt;x&lt;/<wbr>b&gt;/<wbr>A&amp;B"
