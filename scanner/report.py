@@ -45,6 +45,7 @@ __all__ = [
     "ReportView",
     "build_view",
     "csv_safe",
+    "html_path",
     "masked_scan",
     "md_escape",
     "parse_formats",
