@@ -144,6 +144,7 @@ class ReportView:
     folders: tuple[FolderRow, ...]
     remediations: tuple[RemediationRow, ...]
     types: tuple[str, ...]  # member types present, for the filter
+    warnings: tuple[str, ...]  # what the reader should know (e.g. partial data), from the scan
     source_sha256: str
 
 
@@ -283,6 +284,7 @@ def build_view(
         folders=_folders(scan.results),
         remediations=remediation_rows,
         types=tuple(sorted({r.type for r in scan.results})),
+        warnings=tuple(scrub_text(str(w)) for w in getattr(ev, "warnings", ()) or ()),
         source_sha256=source_sha256,
     )
 
