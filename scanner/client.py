@@ -515,6 +515,30 @@ def _inner(exc: BaseException) -> BaseException:
     return exc
 
 
+_HOST_PORT = re.compile(r"host='([^']+)', port=(\d+)")
+_CONNECTION_REASONS = (
+    ("Connection refused", "connection refused (is the service or emulator running?)"),
+    ("Name or service not known", "the host name does not resolve"),
+    ("Temporary failure in name resolution", "the host name does not resolve"),
+    ("No address associated", "the host name does not resolve"),
+    ("timed out", "the connection timed out"),
+    ("Network is unreachable", "the network is unreachable"),
+    ("Connection reset", "the connection was reset"),
+)
+
+
+def _describe_connection_error(text: str) -> str:
+    """``"127.0.0.1:8080: connection refused (...)"`` out of a urllib3/requests error text."""
+    where = "the endpoint"
+    m = _HOST_PORT.search(text)
+    if m:
+        where = f"{m.group(1)}:{m.group(2)}"
+    for needle, reason in _CONNECTION_REASONS:
+        if needle in text:
+            return f"{where}: {reason}"
+    return f"{where}: {_short(text)}"
+
+
 def _classify(exc: BaseException, action: str) -> _Failure:
     exc = _inner(exc)
     if isinstance(exc, CredentialException):
@@ -538,7 +562,7 @@ def _classify(exc: BaseException, action: str) -> _Failure:
             )
         return _Failure(
             ConnectionFailed(
-                f"cannot reach the endpoint: {_short(text)}",
+                f"cannot reach {_describe_connection_error(text)}",
                 action=action,
                 hint="check --endpoint/--protocol, the network and any proxy "
                 "(HTTPS_PROXY/HTTP_PROXY)",

@@ -184,6 +184,7 @@ class Evidence:
     policy_digest: str  # sha256:<hex> of the policy (and exemptions) files
     api_calls: Mapping[str, int] = field(default_factory=dict)
     exemptions_digest: str | None = None
+    warnings: tuple[str, ...] = ()  # what the reader of the report should know (partial data)
 
 
 def summarize(results: Iterable[Result]) -> dict[str, int]:
@@ -246,6 +247,7 @@ class ScanResult:
                     "evaluated": cov.evaluated,
                     "errors": cov.errors,
                 },
+                "warnings": list(ev.warnings),
             },
             "accounts": [r.to_dict() for r in self.results],
             "summary": self.summary,
@@ -274,6 +276,7 @@ class ScanResult:
             policy_digest=str(policy["digest"]),
             api_calls={str(k): int(v) for k, v in dict(scan.get("api_calls") or {}).items()},
             exemptions_digest=policy.get("exemptions_digest"),
+            warnings=tuple(str(w) for w in scan.get("warnings") or ()),
         )
         return cls(
             evidence=evidence,

@@ -75,5 +75,6 @@ def run_scan(
         policy_digest=request.policy.digest,
         api_calls=dict(client.api_calls()),
         exemptions_digest=request.exemptions.digest,
+        warnings=tuple(inventory.warnings),
     )
     return ScanResult(evidence=evidence, results=results)
