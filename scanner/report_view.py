@@ -284,7 +284,7 @@ def build_view(
         folders=_folders(scan.results),
         remediations=remediation_rows,
         types=tuple(sorted({r.type for r in scan.results})),
-        warnings=tuple(scrub_text(str(w)) for w in getattr(ev, "warnings", ()) or ()),
+        warnings=tuple(scrub_text(w) for w in ev.warnings),
         source_sha256=source_sha256,
     )
 

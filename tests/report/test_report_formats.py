@@ -377,3 +377,24 @@ def test_folder_paths_may_wrap_after_slashes_and_stay_escaped() -> None:
     from scanner.report import html_path
 
     assert str(html_path("Root/<b>x</b>/A&B")) == "Root/<wbr>&lt;b&gt;x&lt;/<wbr>b&gt;/<wbr>A&amp;B"
+
+
+def test_scan_warnings_are_called_out_and_escaped(golden_scan) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    from markdown_it import MarkdownIt
+
+    warning = "ListAccounts pages disagreed | <b>partial</b> *data* for 86-13900001234"
+    ev = dataclasses.replace(golden_scan.evidence, warnings=(warning,))
+    scan = dataclasses.replace(golden_scan, evidence=ev)
+    html = render_html(scan, SHA)
+    assert (
+        "<strong>Warning:</strong> ListAccounts pages disagreed | &lt;b&gt;partial&lt;/b&gt; "
+        "*data* for 86-139****1234</p>" in html
+    )
+    md = render_markdown(scan, SHA)
+    tokens = MarkdownIt("commonmark").enable("table").parse(md)
+    texts = ["".join(c.content for c in t.children or []) for t in tokens if t.type == "inline"]
+    expected = "Warning: ListAccounts pages disagreed | <b>partial</b> *data* for 86-139****1234"
+    assert expected in texts
+    assert not any(t.type.startswith("html") for t in tokens)
