@@ -64,6 +64,7 @@
   }
 
   document.documentElement.classList.add("js");
+  if (tbody.rows.length <= 2000) { table.classList.add("sticky"); }
   form.hidden = false;
   form.addEventListener("submit", function (e) { e.preventDefault(); apply(); });
   form.addEventListener("change", apply);
