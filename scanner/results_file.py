@@ -16,11 +16,22 @@ def dumps(scan: ScanResult) -> str:
     return json.dumps(scan.to_dict(), indent=2, ensure_ascii=False) + "\n"
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file, so a crash leaves no half file."""
+    """Write ``text`` to ``path`` through a temporary file, so a crash leaves no half file.
+
+    The file gets the usual permissions (0666 less the umask), not mkstemp's private 0600:
+    reports are meant to be shared.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
         os.replace(tmp, path)
