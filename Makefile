@@ -28,7 +28,9 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/scan_throughput.py
+	$(BIN)/python bench/scan_scale.py
 	$(BIN)/python bench/report_render.py
+	$(BIN)/python bench/emulator_throughput.py
 
 clean:
 	rm -rf $(VENV) rdscan-report .pytest_cache .mypy_cache .ruff_cache
