@@ -46,7 +46,7 @@ def _bool(call: Call, name: str, default: bool = False) -> bool:
     lowered = raw.strip().lower()
     if lowered in ("true", "false"):
         return lowered == "true"
-    raise invalid(name, raw, code="InvalidParameter")
+    raise invalid(name, raw)
 
 
 def _int(call: Call, name: str, default: int, low: int, high: int | None) -> int:
@@ -56,9 +56,9 @@ def _int(call: Call, name: str, default: int, low: int, high: int | None) -> int
     try:
         value = int(raw.strip())
     except ValueError:
-        raise invalid(name, raw, code="InvalidParameter") from None
+        raise invalid(name, raw) from None
     if value < low or (high is not None and value > high):
-        raise invalid(name, raw, code="InvalidParameter")
+        raise invalid(name, raw)
     return value
 
 
@@ -166,7 +166,9 @@ def _list_item(call: Call, a: AccountSpec, *, with_path: bool, tags: bool) -> di
 def _accounts_page(call: Call, members: list[AccountSpec], *, with_path: bool) -> dict[str, Any]:
     include_tags = _bool(call, "IncludeTags")
     filters = _tag_filter(call)
-    keyword = (call.params.get("QueryKeyword") or "").strip()
+    keyword = ""
+    if call.action != "ListAccounts" or call.version == V2022:  # not in ListAccounts 2020
+        keyword = (call.params.get("QueryKeyword") or "").strip()
     selected = [a for a in members if _matches_tags(a, filters) and _matches_keyword(a, keyword)]
     body: dict[str, Any] = {"TotalCount": len(selected)}
     token_paging = call.version == V2022 and (
@@ -320,6 +322,8 @@ def _bind_preconditions(call: Call) -> tuple[AccountSpec, str]:
     ):
         raise ApiFault("CallerIdentityError")
     account = _member(call, account_id)
+    if account.in_another_resource_directory:
+        raise ApiFault("NotSupport.AccountInAnotherResourceDirectory")
     if account.type != "ResourceAccount" or account.status not in _BIND_STATUSES:
         raise ApiFault("AccountTypeMismatch")
     if account.secure_mobile_phone:
@@ -335,17 +339,20 @@ def _bind_preconditions(call: Call) -> tuple[AccountSpec, str]:
 def send_verification_code(call: Call) -> dict[str, Any]:
     account, phone = _bind_preconditions(call)
     pending = call.state.issue_code(account.id, phone)
-    if pending is None:
-        raise ApiFault("SendValidateCodeExceedsLimitForAccount")
+    if isinstance(pending, str):
+        raise ApiFault(pending)
     return {"ExpirationDate": rfc3339(pending.expires_at)}
 
 
 def bind_secure_mobile_phone(call: Call) -> dict[str, Any]:
     account, phone = _bind_preconditions(call)
+    if not account.enterprise_name_specified:
+        raise ApiFault("Invalid.EnterpriseName")
     if not account.enterprise_real_name_verified:
         raise ApiFault("EnterpriseRealNameVerificationError")
-    if not call.state.redeem_code(account.id, phone, _required(call, "VerificationCode")):
-        raise ApiFault("Invalid.VerificationCode")
+    problem = call.state.redeem_code(account.id, phone, _required(call, "VerificationCode"))
+    if problem:
+        raise ApiFault(problem)
     return {}
 
 
@@ -360,18 +367,23 @@ def get_caller_identity(call: Call) -> dict[str, Any]:
         "Arn": c.arn,
         "IdentityType": c.identity_type,
     }
+    # All seven documented keys are always present (typed SDKs in other languages read them);
+    # the ones that do not apply to the identity are empty strings.
     if c.identity_type == "Account":
         body["UserId"] = c.user_id or c.account_id
         body["PrincipalId"] = c.principal_id or c.account_id
+        body["RoleId"] = c.role_id
     elif c.identity_type == "AssumedRoleUser":
         role_id = c.role_id or _derived_id("role:" + c.arn.rsplit("/", 1)[0])
         session = c.arn.rsplit("/", 1)[-1]
         body["RoleId"] = role_id
         body["PrincipalId"] = c.principal_id or f"{role_id}:{session}"
+        body["UserId"] = c.user_id or body["PrincipalId"]
     else:
         user_id = c.user_id or _derived_id("user:" + c.arn)
         body["UserId"] = user_id
         body["PrincipalId"] = c.principal_id or user_id
+        body["RoleId"] = c.role_id
     return body
 
 

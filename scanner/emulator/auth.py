@@ -178,15 +178,26 @@ class Authenticator:
                 raise ApiFault("SignatureNonceUsed")
             self._nonces[key] = now + 2 * MAX_SKEW_S
 
-    @staticmethod
-    def _check_token(caller: CallerSpec, token: str | None) -> None:
+    def _check_token(self, caller: CallerSpec, token: str | None) -> None:
+        """A token of another caller: MismatchWithAccessKey; one nobody issued: Malformed."""
         if caller.security_token is None:
             if token:
-                raise ApiFault("InvalidSecurityToken.MismatchWithAccessKey")
+                raise ApiFault(self._token_problem(token))
             return
         if not token:
             raise ApiFault("MissingSecurityToken")
         if not signing.signatures_equal(token, caller.security_token):
-            raise ApiFault("InvalidSecurityToken.MismatchWithAccessKey")
+            raise ApiFault(self._token_problem(token))
         if caller.security_token_expired:
             raise ApiFault("InvalidSecurityToken.Expired")
+
+    def _token_problem(self, token: str) -> str:
+        issued = any(
+            c.security_token is not None and signing.signatures_equal(token, c.security_token)
+            for c in self._fixture.callers
+        )
+        return (
+            "InvalidSecurityToken.MismatchWithAccessKey"
+            if issued
+            else ("InvalidSecurityToken.Malformed")
+        )

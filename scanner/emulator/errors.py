@@ -72,6 +72,13 @@ CATALOG: dict[str, tuple[int, str]] = {
         "The secure mobile number of the member already exists.",
     ),
     "CallerIdentityError": (409, "Please use the RAM user or role of the Management Account."),
+    "NotSupport.AccountInAnotherResourceDirectory": (
+        409,
+        "The specified account is an Alibaba Cloud account or already exists in another "
+        "resource directory.",
+    ),
+    "Invalid.EnterpriseName": (409, "You must specify the enterprise name."),
+    "RequestEntityTooLarge": (413, "The request body is too large."),
     "EnterpriseRealNameVerificationError": (
         409,
         "The specified account does not pass enterprise real-name verification. Complete "

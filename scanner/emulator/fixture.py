@@ -6,6 +6,7 @@ is never half-loaded. The keys are documented in ``scanner/emulator/__init__.py`
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,7 +23,21 @@ ACCOUNT_TYPES = ("ResourceAccount", "CloudAccount")
 IDENTITY_TYPES = ("RAMUser", "AssumedRoleUser", "Account")
 JOIN_METHODS = ("created", "invited")
 PHONE_RE = re.compile(r"^(\d{1,4})-(\d{4,20})$")
-_STATUS_RE = re.compile(r"^[A-Za-z]+$")
+# Member statuses the RD docs list (ListAccounts / GetAccount ``Status``).
+ACCOUNT_STATUSES = (
+    "CreateSuccess",
+    "CreateVerifying",
+    "CreateFailed",
+    "CreateExpired",
+    "CreateCancelled",
+    "PromoteVerifying",
+    "PromoteFailed",
+    "PromoteExpired",
+    "PromoteCancelled",
+    "PromoteSuccess",
+    "InviteSuccess",
+)
+_ALLOW_RE = re.compile(r"^(\*|[A-Za-z0-9*?_-]+:[A-Za-z0-9*?_-]+)$")
 _ACCOUNT_ID_FROM_ARN = re.compile(r"^acs:[a-z]+::(\d+):")
 DEFAULT_TIME = "2024-01-01T00:00:00Z"
 
@@ -42,6 +57,8 @@ _ACCOUNT_KEYS = {
     "tags",
     "enterprise_real_name_verified",
     "omit_phone_flag",
+    "in_another_resource_directory",
+    "enterprise_name_specified",
 }
 _CALLER_KEYS = {
     "access_key_id",
@@ -92,6 +109,8 @@ class AccountSpec:
     tags: tuple[tuple[str, str], ...] = ()
     enterprise_real_name_verified: bool = True
     omit_phone_flag: bool = False
+    in_another_resource_directory: bool = False
+    enterprise_name_specified: bool = True
 
     def __repr__(self) -> str:  # never show a full phone number
         return f"AccountSpec(id={self.id!r}, display_name={self.display_name!r}, type={self.type})"
@@ -145,6 +164,15 @@ def load_fixture(path: str | Path) -> Fixture:
             f"cannot read fixture {p}: {exc.strerror or exc}",
             hint="check the path given to --fixture",
         ) from exc
+    if p.suffix.lower() == ".json" or text.lstrip().startswith("{"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise FixtureError(
+                f"fixture {p} is not valid JSON: {exc}",
+                hint="fix the syntax at the line and column shown",
+            ) from exc
+        return parse_fixture(data, source=str(p))
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -228,7 +256,7 @@ class _Parser:
     def parse(self, data: Any) -> Fixture:
         top = self.mapping(data, "top level")
         self.unknown("top level", top, _TOP_KEYS)
-        site = str(top.get("site", "cn"))
+        site = str(top.get("site") or "cn").strip().lower()
         if site not in SITES:
             raise self.fail("site", f"unknown site {site!r}", "use site: cn or site: intl")
         rd = self.mapping(top.get("resource_directory"), "resource_directory")
@@ -326,12 +354,16 @@ class _Parser:
         if any(ch.isspace() for ch in aid) or len(aid) > 64:
             raise self.fail(where, f"bad account id {aid!r}", "use the 16-digit account id")
         kind = self.text(entry, "type", where)
+        kind = {t.lower(): t for t in ACCOUNT_TYPES}.get(kind.lower(), kind)
         if kind not in ACCOUNT_TYPES:
             raise self.fail(where, f"bad type {kind!r}", "use ResourceAccount or CloudAccount")
         status = self.text(entry, "status", where, required=False) or "CreateSuccess"
-        if not _STATUS_RE.match(status):
+        status = {s.lower(): s for s in ACCOUNT_STATUSES}.get(status.lower(), status)
+        if status not in ACCOUNT_STATUSES:
             raise self.fail(
-                where, f"bad status {status!r}", "use a member status such as CreateSuccess"
+                where,
+                f"bad status {status!r}",
+                "use a documented member status: " + ", ".join(ACCOUNT_STATUSES),
             )
         join_method = self.text(entry, "join_method", where, required=False).lower() or (
             "created" if kind == "ResourceAccount" else "invited"
@@ -366,6 +398,10 @@ class _Parser:
                 entry, "enterprise_real_name_verified", where, True
             ),
             omit_phone_flag=self.flag(entry, "omit_phone_flag", where, False),
+            in_another_resource_directory=self.flag(
+                entry, "in_another_resource_directory", where, False
+            ),
+            enterprise_name_specified=self.flag(entry, "enterprise_name_specified", where, True),
         )
 
     def tags(self, raw: Any, where: str) -> tuple[tuple[str, str], ...]:
@@ -418,18 +454,32 @@ class _Parser:
                         "use an ARN like acs:ram::<account id>:user/<name>, or add account_id:",
                     )
                 account_id = m.group(1)
-            allow_raw = entry.get("allow", [])
+            allow_raw = entry.get("allow") or []
             if isinstance(allow_raw, str):
                 allow_raw = [allow_raw]
             if not isinstance(allow_raw, list) or not all(isinstance(a, str) for a in allow_raw):
                 raise self.fail(where, "allow must be a list of actions", 'write allow: ["*"]')
+            allow = []
+            for pattern in (a.strip() for a in allow_raw):
+                if ":" not in pattern and pattern != "*":
+                    self.warnings.append(
+                        f"{where}: allow entry {pattern!r} has no service: read as *:{pattern}"
+                    )
+                    pattern = f"*:{pattern}"
+                if not _ALLOW_RE.match(pattern):
+                    raise self.fail(
+                        where,
+                        f"bad allow entry {pattern!r}",
+                        'use "*", "service:Action" or a wildcard like "resourcemanager:List*"',
+                    )
+                allow.append(pattern)
             token = self.text(entry, "security_token", where, required=False) or None
             out[key_id] = CallerSpec(
                 access_key_id=key_id,
                 access_key_secret=self.text(entry, "access_key_secret", where),
                 arn=arn,
                 identity_type=identity,
-                allow=tuple(allow_raw),
+                allow=tuple(allow),
                 account_id=account_id,
                 security_token=token,
                 security_token_expired=self.flag(entry, "security_token_expired", where, False),

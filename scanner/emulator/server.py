@@ -10,6 +10,7 @@ import contextlib
 import fnmatch
 import json
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -27,8 +28,13 @@ from .errors import ApiFault
 from .fixture import CallerSpec, Fixture, load_fixture, parse_fixture
 from .limits import FaultPlan, RateLimiter, ScriptedFault
 from .state import DirectoryState
+from .xmlbody import CONTENT_TYPE as XML_CONTENT_TYPE
+from .xmlbody import to_xml, wants_xml
 
 _DEFAULT_HOST = "resourcemanager.aliyuncs.com"
+_INTL_HOSTS = {"resourcedirectory.aliyuncs.com": "resourcedirectory-intl.aliyuncs.com"}
+MAX_BODY_BYTES = 1 << 20  # the RD APIs take a few short parameters; refuse anything larger
+_METHODS = ("GET", "POST")
 
 
 def _request_id() -> str:
@@ -81,6 +87,13 @@ class _Http(ThreadingHTTPServer):
         super().__init__(address, handler)
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up mid-request is normal: no traceback on stderr for it."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         """One daemon thread per connection, named after this server's port."""
@@ -275,17 +288,19 @@ class EmulatorServer:
         version = req.header("x-acs-version") or req.params.get("Version") or ""
         route = ROUTES.get((version, action))
         host = route.host if route else _DEFAULT_HOST
+        if self.state.site == "intl":
+            host = _INTL_HOSTS.get(host, host)
         product = route.product if route else "ResourceManager"
         self._count(action or "(none)")
         if self.latency_ms:
             time.sleep(self.latency_ms / 1000.0)
         try:
+            if req.method not in _METHODS:
+                raise ApiFault("UnsupportedHTTPMethod")
             if route is None:
                 if not action:
                     raise ApiFault("MissingParameter", "Action is mandatory for this action.")
                 raise ApiFault("InvalidApi.NotFound")
-            if req.method not in ("GET", "POST"):
-                raise ApiFault("UnsupportedHTTPMethod")
             body = self._dispatch(req, route, action, version)
         except ApiFault as fault:
             return self._error(fault, request_id, host, product)
@@ -336,10 +351,17 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
     def _read_body(self) -> bytes:
+        """The request body; ValueError when malformed, OverflowError when too large."""
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
             chunks: list[bytes] = []
+            total = 0
             while True:
                 size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+                total += size
+                if size < 0:
+                    raise ValueError("negative chunk size")
+                if total > MAX_BODY_BYTES:
+                    raise OverflowError(total)
                 if size == 0:
                     while self.rfile.readline() not in (b"\r\n", b"\n", b""):
                         pass  # trailers
@@ -347,7 +369,14 @@ class _Handler(BaseHTTPRequestHandler):
                 chunks.append(self.rfile.read(size))
                 self.rfile.readline()
         length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length > 0 else b""
+        if length < 0:
+            raise ValueError("negative Content-Length")
+        if length > MAX_BODY_BYTES:
+            raise OverflowError(length)
+        body = self.rfile.read(length) if length > 0 else b""
+        if len(body) < length:  # the client went away mid-body: nobody to answer
+            raise ConnectionError("request body cut short")
+        return body
 
     def _serve(self) -> None:
         try:
@@ -355,6 +384,14 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             self.close_connection = True
             self._answer(400, {"Code": "InvalidParameter", "Message": "Malformed request body."})
+            return
+        except OverflowError:
+            self.close_connection = True  # the unread body must not be parsed as a request
+            fault = ApiFault("RequestEntityTooLarge")
+            self._answer(fault.status, {"Code": fault.code, "Message": fault.message})
+            return
+        except ConnectionError:
+            self.close_connection = True
             return
         split = urlsplit(self.path)
         query = tuple(parse_qsl(split.query, keep_blank_values=True))
@@ -369,10 +406,18 @@ class _Handler(BaseHTTPRequestHandler):
 
         req = Incoming(self.command, split.path or "/", query, form, body, header_values)
         status, payload, extra = self.emulator.handle(req)
-        self._answer(status, payload, extra)
+        xml_root = None
+        if wants_xml(req.params):
+            action = req.header("x-acs-action") or req.params.get("Action") or ""
+            xml_root = f"{action}Response" if status < 400 else "Error"
+        self._answer(status, payload, extra, xml_root=xml_root)
 
     def _answer(
-        self, status: int, payload: dict[str, Any], extra: dict[str, str] | None = None
+        self,
+        status: int,
+        payload: dict[str, Any],
+        extra: dict[str, str] | None = None,
+        xml_root: str | None = None,
     ) -> None:
         if "RequestId" not in payload:
             payload = {
@@ -381,11 +426,17 @@ class _Handler(BaseHTTPRequestHandler):
                 "Recommend": "https://api.aliyun.com/troubleshoot",
                 **payload,
             }
-        data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        if xml_root:
+            data, ctype = to_xml(xml_root, payload), XML_CONTENT_TYPE
+        else:
+            data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+            ctype = "application/json;charset=utf-8"
         self.send_response(status)
-        self.send_header("Content-Type", "application/json;charset=utf-8")
+        self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("x-acs-request-id", str(payload.get("RequestId", "")))
+        if self.close_connection:
+            self.send_header("Connection", "close")
         for key, value in (extra or {}).items():
             self.send_header(key, value)
         self.end_headers()

@@ -130,12 +130,16 @@ class DirectoryState:
         with self._lock:
             return self._sends.get((account_id, self._today()), 0)
 
-    def issue_code(self, account_id: str, phone: str) -> PendingCode | None:
-        """Record a send; None when the daily limit for this member is used up."""
+    def issue_code(self, account_id: str, phone: str) -> PendingCode | str:
+        """Record a send. Instead of a code, the error code when the member has a number
+        already (``AccountSecureMobileAlreadyExists``, checked under the lock so that a racing
+        Bind wins cleanly) or its daily limit is used up."""
         with self._lock:
+            if self._accounts[account_id].secure_mobile_phone:
+                return "AccountSecureMobileAlreadyExists"
             key = (account_id, self._today())
             if self._sends.get(key, 0) >= self.daily_send_limit:
-                return None
+                return "SendValidateCodeExceedsLimitForAccount"
             self._sends[key] = self._sends.get(key, 0) + 1
             code = f"{self._rng.randrange(10**6):06d}"
             pending = PendingCode(phone, code, self._clock() + self.code_ttl_s)
@@ -152,9 +156,14 @@ class DirectoryState:
                     fh.write(json.dumps(record) + "\n")
             return pending
 
-    def redeem_code(self, account_id: str, phone: str, code: str) -> bool:
-        """Bind when the code matches the number it was sent to and has not expired."""
+    def redeem_code(self, account_id: str, phone: str, code: str) -> str:
+        """Bind when the code matches the number it was sent to and has not expired.
+
+        Returns "" when bound, else the error code: ``AccountSecureMobileAlreadyExists`` when
+        another request bound the member first, ``Invalid.VerificationCode`` otherwise."""
         with self._lock:
+            if self._accounts[account_id].secure_mobile_phone:
+                return "AccountSecureMobileAlreadyExists"
             pending = self._codes.get(account_id)
             if (
                 pending is None
@@ -162,13 +171,13 @@ class DirectoryState:
                 or pending.phone != phone
                 or pending.code != code
             ):
-                return False
+                return "Invalid.VerificationCode"
             del self._codes[account_id]
             spec = self._accounts[account_id]
             self._accounts[account_id] = dataclasses.replace(
                 spec, secure_mobile_phone=phone, modify_time=rfc3339(self._clock())
             )
-            return True
+            return ""
 
     def outbox(self) -> list[dict[str, Any]]:
         with self._lock:

@@ -139,6 +139,9 @@ def test_sts_token(emulator, sdk_config, acs3_call, sts):
     status, body, _ = acs3_call(srv, "GetResourceDirectory", **kw)
     assert (status, body["Code"]) == (400, "MissingSecurityToken")
     status, body, _ = acs3_call(srv, "GetResourceDirectory", token="forged", **kw)
+    assert (status, body["Code"]) == (400, "InvalidSecurityToken.Malformed")
+    # a token that was issued, but to another key (here: a key that takes none)
+    status, body, _ = acs3_call(srv, "GetResourceDirectory", token="sts-token-auditor")
     assert (status, body["Code"]) == (400, "InvalidSecurityToken.MismatchWithAccessKey")
     v2 = RmClient(sdk_config(srv, "sts", signature_algorithm="v2"))
     assert v2.get_resource_directory().body.resource_directory.master_account_id == MASTER
@@ -184,7 +187,7 @@ def test_booleans_case_insensitive(emulator, acs3_call):
     status, body, _ = acs3_call(srv, "ListAccounts", {"IncludeTags": "false", "PageSize": "1"})
     assert status == 200 and "Tags" not in body["Accounts"]["Account"][0]
     status, body, _ = acs3_call(srv, "ListAccounts", {"IncludeTags": "maybe"})
-    assert (status, body["Code"]) == (400, "InvalidParameter")
+    assert (status, body["Code"]) == (400, "InvalidParameter.IncludeTags")
 
 
 def test_read_errors(emulator, acs3_call):
@@ -200,9 +203,9 @@ def test_read_errors(emulator, acs3_call):
     status, body, _ = acs3_call(srv, "ListAccountsForParent", {"ParentFolderId": "fd-nothere"})
     assert (status, body["Code"]) == (404, "EntityNotExists.Folder")
     status, body, _ = acs3_call(srv, "ListAccounts", {"PageNumber": "0"})
-    assert (status, body["Code"]) == (400, "InvalidParameter")
+    assert (status, body["Code"]) == (400, "InvalidParameter.PageNumber")
     status, body, headers = acs3_call(srv, "ListAccounts", {"PageSize": "abc"})
-    assert (status, body["Code"]) == (400, "InvalidParameter")
+    assert (status, body["Code"]) == (400, "InvalidParameter.PageSize")
     assert headers["content-type"].startswith("application/json")
     assert headers["x-acs-request-id"] == body["RequestId"]
 
@@ -261,7 +264,7 @@ def test_sts_key_without_token_through_the_sdk(emulator):
     assert (err.code, err.status_code) == ("MissingSecurityToken", 400)
     client = _client(srv, "STS.auditor-session", "sts-secret", security_token="forged")
     err = _error(client.get_resource_directory)
-    assert err.code == "InvalidSecurityToken.MismatchWithAccessKey"
+    assert err.code == "InvalidSecurityToken.Malformed"
 
 
 def test_fixture_extension_keys(emulator, rdm, sts):

@@ -64,7 +64,7 @@ def test_page_size_out_of_range_is_invalid_parameter(emulator, rm, size):
     srv = emulator()
     with pytest.raises(ClientException) as err:
         rm(srv).list_accounts(rm_models.ListAccountsRequest(page_size=size))
-    assert err.value.code == "InvalidParameter"
+    assert err.value.code == "InvalidParameter.PageSize"
     assert err.value.status_code == 400
 
 
