@@ -431,6 +431,9 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
             ctype = "application/json;charset=utf-8"
+        if self.request_version == "HTTP/0.9":  # garbage or 0.9 request: answer with 1.1 headers
+            self.request_version = "HTTP/1.1"
+            self.close_connection = True
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
