@@ -16,9 +16,20 @@ Python API::
         srv.state.bind_phone(account_id, "86-13900001234")
 
 Routing: ``x-acs-action``/``x-acs-version`` headers (ACS3), or ``Action``/``Version`` parameters
-in the query or a form body (legacy RPC, GET or POST). Order of checks: route (404
-InvalidApi.NotFound), scripted/random faults, signature, timestamp (15 min), nonce, STS token,
-rate limit (400 Throttling.User), RAM allow list (403 NoPermission), then the action's rules.
+in the query or a form body (legacy RPC, GET or POST). Order of checks: HTTP method (400
+UnsupportedHTTPMethod unless GET/POST), route (404 InvalidApi.NotFound, also for a known action
+in an unknown version), scripted/random faults, signature, timestamp (15 min), nonce, STS token
+(InvalidSecurityToken.Malformed for a token nobody issued, .MismatchWithAccessKey for another
+key's), rate limit (400 Throttling.User), RAM allow list (403 NoPermission), the action's rules.
+
+Signatures: ACS3-HMAC-SHA256 and ACS3-HMAC-SM3 (a form body is covered by
+``x-acs-content-sha256``; its parameters are read like query ones); legacy HMAC-SHA1 over the
+query and form parameters together (``SignatureMethod`` anything else: InvalidSignatureMethod).
+A legacy request with ``Format=XML`` is answered in XML (``text/xml;charset=utf-8``; errors under
+``<Error>``), as the RPC gateway does. HostId names the product's host: resourcemanager for
+2020-03-31, resourcedirectory (``-intl`` when ``site: intl``) for 2022-04-19, sts for STS. Every
+error, protocol-level ones included (bad request line 400, request line over 64 KiB 414, body
+over 1 MiB 413 RequestEntityTooLarge), has a body with Code, Message and RequestId.
 
 Fixture keys beyond the design contract (all optional):
 
@@ -35,11 +46,18 @@ Fixture keys beyond the design contract (all optional):
   EnterpriseRealNameVerificationError.
 - accounts[].omit_phone_flag: true makes GetAccount 2022-04-19 leave out HasSecureMobilePhone and
   SecureMobilePhone (to test a scanner's handling of a response without the flag).
+- accounts[].in_another_resource_directory: true makes Send and Bind answer 409
+  NotSupport.AccountInAnotherResourceDirectory.
+- accounts[].enterprise_name_specified: false makes Bind answer 409 Invalid.EnterpriseName.
 - resource_directory.create_time, folders[].create_time.
 
-Unknown keys are ignored and listed in ``Fixture.warnings``. GetCallerIdentity needs no
-permission (as in the cloud); every other action needs ``resourcemanager:<Action>`` in the
-caller's ``allow`` list (shell-style wildcards, e.g. ``resourcemanager:List*`` or ``*``).
+Lenient forms: ids, secrets and names given as YAML numbers are read as strings; ``type`` and
+``status`` are matched case-insensitively (status must be a documented member status); a fixture
+file ending in ``.json`` (or starting with ``{``) is read as JSON. Unknown keys are ignored and
+listed in ``Fixture.warnings``. GetCallerIdentity needs no permission (as in the cloud); every
+other action needs ``resourcemanager:<Action>`` in the caller's ``allow`` list: ``*``,
+``service:Action`` or a RAM-style wildcard (``resourcemanager:*``, ``resourcemanager:List*``),
+matched case-insensitively; an entry without ``service:`` is read as ``*:<entry>`` (warning).
 """
 
 from __future__ import annotations
