@@ -93,10 +93,7 @@ class Authenticator:
         if auth is None:
             raise ApiFault("IncompleteSignature")
         if auth.algorithm not in signing.ACS3_ALGORITHMS:
-            raise ApiFault(
-                "InvalidSignatureMethod",
-                f"Specified signature method {auth.algorithm} is not valid.",
-            )
+            raise ApiFault("InvalidSignatureMethod")
         caller = self._caller(auth.access_key_id)
         payload_hash = signing.hash_hex(auth.algorithm, req.body)
         string_to_sign = signing.acs3_string_to_sign(
@@ -134,9 +131,7 @@ class Authenticator:
             raise ApiFault("MissingAccessKeyId")
         method = params.get("SignatureMethod", "HMAC-SHA1")
         if method != "HMAC-SHA1":
-            raise ApiFault(
-                "InvalidSignatureMethod", f"Specified signature method {method} is not valid."
-            )
+            raise ApiFault("InvalidSignatureMethod")
         signature = params.get("Signature")
         if not signature:
             raise ApiFault("IncompleteSignature")

@@ -59,11 +59,7 @@ def _access_denied(caller: CallerSpec, ram_action: str) -> ApiFault:
         "PolicyType": "AccountLevelIdentityBasedPolicy",
         "EncodedDiagnosticMessage": "",
     }
-    return ApiFault(
-        "NoPermission",
-        f"User is not authorized to operate on the specified resource. Action: {ram_action}.",
-        extra={"AccessDeniedDetail": detail},
-    )
+    return ApiFault("NoPermission", extra={"AccessDeniedDetail": detail})  # documented message
 
 
 @dataclass(frozen=True)

@@ -201,6 +201,7 @@ def test_allow_wildcards_service_prefix_and_bare_action(emulator, rm, rdm):
         lambda: rm(srv, auditor).list_folders_for_parent(rm_models.ListFoldersForParentRequest())
     )
     assert (err.code, err.status_code) == ("NoPermission", 403)
+    assert err.data["Message"] == "User is not authorized to operate on the specified resource."
     assert err.access_denied_detail["AuthAction"] == "resourcemanager:ListFoldersForParent"
     assert {
         "AuthAction",

@@ -128,6 +128,7 @@ def test_legacy_rpc_checks_timestamp_nonce_method_and_secret(emulator):
     assert (reused[0], reused[1]["Code"]) == (400, "SignatureNonceUsed")
     method = _json(_rpc(srv, "GetResourceDirectory", {}, SignatureMethod="HMAC-SHA256"))
     assert (method[0], method[1]["Code"]) == (400, "InvalidSignatureMethod")
+    assert method[1]["Message"] == "Specified signature method is not valid."
     wrong = _json(_rpc(srv, "GetResourceDirectory", {}, secret="not-the-secret"))
     assert (wrong[0], wrong[1]["Code"]) == (400, "SignatureDoesNotMatch")
     # old SDKs split the message on ':' and compare the tail with their own string to sign
