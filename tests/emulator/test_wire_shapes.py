@@ -348,3 +348,27 @@ def test_disconnect_mid_request_huge_query_oversized_body_malformed_http(emulato
         assert (status, body["Code"]) == (400, "MissingAccessKeyId")
     time.sleep(0.2)  # let the handler threads of the hung-up clients finish
     assert "Traceback" not in capfd.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("action", "params", "status", "code"),
+    [
+        ("GetFolder", {}, 400, "MissingParameter.FolderId"),
+        ("GetFolder", {"FolderId": "not a folder"}, 400, "InvalidParameter.FolderId"),
+        ("ListFoldersForParent", {"ParentFolderId": "x/y"}, 400, "InvalidParameter.ParentFolderId"),
+        (
+            "ListAccountsForParent",
+            {"ParentFolderId": "x y"},
+            400,
+            "InvalidParameter.ParentFolderId",
+        ),
+        ("ListFoldersForParent", {"ParentFolderId": "fd-gone"}, 404, "EntityNotExists.Folder"),
+        ("ListFoldersForParent", {"PageSize": "101"}, 400, "InvalidParameter.PageSize"),
+        ("ListAccountsForParent", {"PageNumber": "x"}, 400, "InvalidParameter.PageNumber"),
+        ("GetAccount", {"AccountId": ""}, 400, "MissingParameter.AccountId"),
+    ],
+)
+def test_parameter_error_names(emulator, acs3_call, action, params, status, code):
+    srv = emulator()
+    got_status, body, _ = acs3_call(srv, action, params)
+    assert (got_status, body["Code"]) == (status, code)
