@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import socket
 import threading
 import time
@@ -372,3 +373,37 @@ def test_parameter_error_names(emulator, acs3_call, action, params, status, code
     srv = emulator()
     got_status, body, _ = acs3_call(srv, action, params)
     assert (got_status, body["Code"]) == (status, code)
+
+
+def test_raw_shapes_of_get_actions_and_send(emulator, acs3_call):
+    srv = emulator(_small())
+    _, rd, _ = acs3_call(srv, "GetResourceDirectory", key="LTAI-operator", secret="operator-secret")
+    assert set(rd["ResourceDirectory"]) == {
+        "ResourceDirectoryId", "RootFolderId", "CreateTime", "MasterAccountId",
+        "MasterAccountName", "ControlPolicyStatus", "MemberDeletionStatus", "IdentityInformation",
+    }  # fmt: skip
+    base = {
+        "AccountId", "AccountName", "DisplayName", "EmailStatus", "FolderId",
+        "IdentityInformation", "JoinMethod", "JoinTime", "Location", "ModifyTime",
+        "ResourceDirectoryId", "ResourceDirectoryPath", "Status", "Type",
+    }  # fmt: skip
+    params = {"AccountId": "1000000000000004", "IncludeTags": "true"}
+    _, v20, _ = acs3_call(srv, "GetAccount", params)
+    assert set(v20["Account"]) == base | {"Tags"} and isinstance(v20["Account"]["Tags"], list)
+    _, v22, _ = acs3_call(srv, "GetAccount", params, version="2022-04-19")
+    assert set(v22["Account"]) == base | {"Tags", "HasSecureMobilePhone", "SecureMobilePhone"}
+    assert v22["Account"]["HasSecureMobilePhone"] is True
+    assert "13900001234" not in v22["Account"]["SecureMobilePhone"]  # masked
+    assert v22["Account"]["ResourceDirectoryPath"] == "rd-W1/r-W1/1000000000000004"
+    _, folder, _ = acs3_call(srv, "GetFolder", {"FolderId": "fd-w1"})
+    assert folder["Folder"]["ParentFolderId"] == "r-W1"
+    assert folder["Folder"]["ResourceDirectoryPath"] == "rd-W1/r-W1/fd-w1"
+    status, sent, _ = acs3_call(
+        srv,
+        "SendVerificationCodeForBindSecureMobilePhone",
+        {"AccountId": "1000000000000001", "SecureMobilePhone": "86-13900005678"},
+        key="LTAI-operator",
+        secret="operator-secret",
+    )
+    assert status == 200 and set(sent) == {"RequestId", "ExpirationDate"}
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", sent["ExpirationDate"])
