@@ -16,6 +16,7 @@ from __future__ import annotations
 import configparser
 import contextlib
 import json
+import logging
 import os
 import random
 import re
@@ -76,6 +77,11 @@ MANAGEMENT_HINT = (
 )
 
 _PAGE_SIZE_MAX = 100
+
+# alibabacloud_credentials logs every failed refresh (e.g. --role-arn) with a full traceback and
+# the signed request URL through a StreamHandler of its own, i.e. onto the user's terminal;
+# rdscan reports the failure itself, as one CredentialsError.
+logging.getLogger("credentials").setLevel(logging.CRITICAL + 1)
 
 
 @dataclass(frozen=True)

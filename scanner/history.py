@@ -137,6 +137,7 @@ class History:
             try:
                 conn.row_factory = sqlite3.Row
                 conn.execute("PRAGMA foreign_keys = ON")
+                self._refuse_foreign(conn)
                 conn.executescript(_SCHEMA)
                 yield conn
             except sqlite3.DatabaseError as exc:
@@ -144,6 +145,23 @@ class History:
                     f"scan history {self.path} is not a usable rdscan history ({exc})",
                     hint="move the file away (a new one is created), or pass another --history",
                 ) from None
+
+    def _refuse_foreign(self, conn: sqlite3.Connection) -> None:
+        """Another program's SQLite file is never given rdscan's tables."""
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if tables and not {"scans", "results"} <= tables:
+            raise ConfigError(
+                f"{self.path} is an SQLite database but not an rdscan history "
+                f"(tables: {', '.join(sorted(tables)[:5])})",
+                hint="pass another --history PATH (a new file is created), or --no-history",
+            )
+
+    def check(self) -> None:
+        """Fail now, before a long scan, if an existing history file cannot take the scan.
+        Creates nothing."""
+        if self.path.exists():
+            with self._connect(create=False):
+                pass
 
     def record(self, scan: ScanResult) -> None:
         ev, cov, counts = scan.evidence, scan.coverage, scan.summary

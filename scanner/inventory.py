@@ -248,10 +248,15 @@ def _read_phones(
         return phone
 
     futures = {pool.submit(read, aid): aid for aid in account_ids}
-    for done, future in enumerate(as_completed(futures), start=1):
-        results[futures[future]] = future.result()
-        if progress is not None:
-            progress(done, total)
+    try:
+        for done, future in enumerate(as_completed(futures), start=1):
+            results[futures[future]] = future.result()
+            if progress is not None:
+                progress(done, total)
+    except BaseException:  # Ctrl-C: drop the reads not started, so the pool ends promptly
+        for future in futures:
+            future.cancel()
+        raise
     return results
 
 

@@ -80,6 +80,11 @@ def load_phones_csv(path: str | Path) -> dict[str, str]:
         raise ConfigError(
             f"phones file {p} does not exist", hint="give a CSV file with account_id,phone"
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read phones file {p}: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(
+            f"phones file {p} is not a UTF-8 text file",
+            hint="save it as CSV (UTF-8) with the header line `account_id,phone`",
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read phones file {p}: {exc.strerror or exc}") from None
     return parse_phones_csv(text, source=f"phones file {p}")

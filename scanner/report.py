@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
@@ -44,6 +45,7 @@ __all__ = [
     "MdSafe",
     "ReportView",
     "build_view",
+    "check_output_dir",
     "csv_safe",
     "html_path",
     "masked_scan",
@@ -192,6 +194,31 @@ def _template(templates_dir: Path | None, kind: str, name: str) -> jinja2.Templa
         ) from None
 
 
+def _render(template: jinja2.Template, **context: object) -> str:
+    """Render; an error inside a template (a --templates-dir one) is a ConfigError naming the
+    template and line, never a traceback."""
+    try:
+        return template.render(**context)
+    except jinja2.TemplateError as exc:
+        name = template.filename or template.name or "template"
+        line = _template_line(exc, name)
+        where = f"{name} line {line}" if line else name
+        raise ConfigError(
+            f"report template {where}: {exc.message or type(exc).__name__}",
+            hint="fix the template, or drop --templates-dir to use the bundled ones",
+        ) from None
+
+
+def _template_line(exc: BaseException, filename: str) -> int | None:
+    tb = exc.__traceback__
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
 def _csp_hash(text: str) -> str:
     return (
         "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
@@ -208,14 +235,15 @@ def render_html(
     """The self-contained HTML report (inline CSS, SVG and one inline script; no URL at all)."""
     view = build_view(scan, source_sha256, remediations)
     donut, bars = _charts(view)
-    css = _template(templates_dir, "html", "_report.css").render()
-    js = _template(templates_dir, "html", "_report.js").render()
+    css = _render(_template(templates_dir, "html", "_report.css"))
+    js = _render(_template(templates_dir, "html", "_report.js"))
     csp = (
         "default-src 'none'; "
         f"style-src {_csp_hash(css)}; script-src {_csp_hash(js)}; "
         "img-src 'none'; form-action 'none'; base-uri 'none'"
     )
-    return _template(templates_dir, "html", "report.html.j2").render(
+    return _render(
+        _template(templates_dir, "html", "report.html.j2"),
         v=view,
         donut=Markup(donut),
         bars=Markup(bars),
@@ -235,8 +263,11 @@ def render_markdown(
 ) -> str:
     """GitHub-flavoured Markdown; every value from the API is escaped (see ``md_escape``)."""
     view = build_view(scan, source_sha256, remediations)
-    return _template(templates_dir, "md", "report.md.j2").render(
-        v=view, soon_days=SOON_DAYS, max_folders=MAX_FOLDER_BARS
+    return _render(
+        _template(templates_dir, "md", "report.md.j2"),
+        v=view,
+        soon_days=SOON_DAYS,
+        max_folders=MAX_FOLDER_BARS,
     )
 
 
@@ -257,6 +288,25 @@ def _write(path: Path, text: str) -> None:
             f"cannot write {path}: {exc.strerror or exc}",
             hint="choose a writable folder with --output-dir",
         ) from None
+
+
+def check_output_dir(output_dir: Path) -> None:
+    """Fail before a long scan if the reports could not be written into ``output_dir``
+    afterwards (a file in the way, a folder that is not writable). Creates nothing."""
+    path = Path(output_dir).absolute()
+    existing = next((p for p in (path, *path.parents) if p.exists()), None)
+    if existing is None:
+        return
+    if not existing.is_dir():
+        raise ConfigError(
+            f"cannot write reports into {output_dir}: {existing} is a file, not a folder",
+            hint="choose another folder with --output-dir",
+        )
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"cannot write reports into {output_dir}: {existing} is not writable",
+            hint="choose a writable folder with --output-dir",
+        )
 
 
 def _written_sha256(path: Path) -> str:

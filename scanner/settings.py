@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .errors import ConfigError
 
@@ -39,8 +39,9 @@ class Settings:
     profile: str | None = None  # aliyun CLI / credentials.ini profile name
     role_arn: str | None = None  # assume this role on top of the base credentials
     access_key_id: str | None = None  # explicit static credentials (tests, demo)
-    access_key_secret: str | None = None
-    security_token: str | None = None
+    # secrets: never shown by repr() (tracebacks, logs, debuggers)
+    access_key_secret: str | None = field(default=None, repr=False)
+    security_token: str | None = field(default=None, repr=False)
     rate: float = 20.0  # client-side requests per second, per action
     # parallel GetAccount calls: enough to keep `rate` busy at ~100-500 ms round trips
     # (rate x latency = 20/s x 0.3 s = 6 in flight), with headroom for retries that back off

@@ -107,6 +107,9 @@ def compose(data: bytes, ctx: Problems) -> Node | None:
     except yaml.YAMLError as exc:
         ctx.add(None, f"YAML error: {exc}")
         return None
+    except RecursionError:
+        ctx.add_line(1, "YAML nested too deeply to read (thousands of levels)")
+        return None
     if node is None or (isinstance(node, ScalarNode) and node.tag == NULL):
         ctx.add_line(1, "the file has no content; expected a policy or an exemptions mapping")
         return None

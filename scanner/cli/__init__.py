@@ -18,13 +18,21 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except ScannerError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            click.echo(f"Error: {_safe(str(exc))}", err=True)
             if exc.hint:
-                click.echo(f"Fix: {exc.hint}", err=True)
+                click.echo(f"Fix: {_safe(exc.hint)}", err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("\nInterrupted.", err=True)
             sys.exit(130)
+
+
+def _safe(text: str) -> str:
+    """Messages may quote API answers, file names and file contents: no escape sequence may
+    reach the terminal raw (line breaks of a multi-line message are kept)."""
+    from .common import printable
+
+    return "\n".join(printable(line) for line in text.split("\n"))
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -34,7 +34,7 @@ def emulator() -> None:
     "--port",
     default=0,
     show_default=True,
-    type=int,
+    type=click.IntRange(0, 65535),
     help="0 picks a free port.",
     envvar="RDSCAN_EMULATOR_PORT",
 )
@@ -42,7 +42,7 @@ def emulator() -> None:
     "--rate-limit",
     default=20.0,
     show_default=True,
-    type=float,
+    type=click.FloatRange(0.0),
     envvar="RDSCAN_EMULATOR_RATE_LIMIT",
     help="Requests per second per caller and action (0: unlimited).",
 )
@@ -68,9 +68,15 @@ def emulator() -> None:
     envvar="RDSCAN_EMULATOR_SMS_OUTBOX",
     help="Append each verification code sent as a JSON line to this file.",
 )
-@click.option("--code-ttl", default=300, show_default=True, type=int, help="Code lifetime (s).")
 @click.option(
-    "--daily-send-limit", default=5, show_default=True, type=int, help="Codes per member per day."
+    "--code-ttl", default=300, show_default=True, type=click.IntRange(1), help="Code lifetime (s)."
+)
+@click.option(
+    "--daily-send-limit",
+    default=5,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Codes per member per day.",
 )
 @click.option("--seed", type=int, help="Seed for codes and random faults (reproducible runs).")
 @click.option(

@@ -44,10 +44,10 @@ def list_scans(history_path: Path | None, limit: int) -> None:
         tabulate(
             [
                 (
-                    r.id,
-                    r.started_at,
-                    r.directory_id,
-                    r.site,
+                    printable(r.id),
+                    printable(r.started_at),
+                    printable(r.directory_id),
+                    printable(r.site),
                     f"{r.evaluated}/{r.members}",
                     r.counts["PASS"],
                     r.counts["FAIL"],
@@ -81,9 +81,11 @@ def show(history_path: Path | None, scan_ref: str, show_all: bool) -> None:
     """Show one scan: evidence, counts and its failing members."""
     store = _open(history_path)
     row = store.resolve(scan_ref)
-    click.echo(f"Scan {row.id} started {row.started_at}")
-    click.echo(f"Directory {row.directory_id} (site {row.site}), caller {row.caller_arn}")
-    click.echo(f"Policy {row.policy_id}; evaluated {row.evaluated}/{row.members}")
+    click.echo(printable(f"Scan {row.id} started {row.started_at}"))
+    click.echo(
+        printable(f"Directory {row.directory_id} (site {row.site}), caller {row.caller_arn}")
+    )
+    click.echo(printable(f"Policy {row.policy_id}; evaluated {row.evaluated}/{row.members}"))
     click.echo(", ".join(f"{k} {v}" for k, v in row.counts.items()))
     members = [m for m in store.members(row.id) if show_all or m.result in ("FAIL", "ERROR")]
     if members:
@@ -110,7 +112,9 @@ def show(history_path: Path | None, scan_ref: str, show_all: bool) -> None:
 def diff(history_path: Path | None, older: str, newer: str) -> None:
     """What changed between two scans (default: previous -> latest)."""
     d = _open(history_path).diff(older, newer)
-    click.echo(f"{d.older.id} ({d.older.started_at}) -> {d.newer.id} ({d.newer.started_at})")
+    click.echo(
+        printable(f"{d.older.id} ({d.older.started_at}) -> {d.newer.id} ({d.newer.started_at})")
+    )
     for status in ("FAIL", "PASS", "ERROR"):
         before, after = d.older.counts[status], d.newer.counts[status]
         click.echo(f"  {status:<6} {before:>6} -> {after:<6} ({after - before:+d})")

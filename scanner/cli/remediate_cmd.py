@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
@@ -13,8 +14,10 @@ from ..findings import ScanResult
 from ..iam import POLICY_KINDS, render_policy
 from ..journal import (
     DEFAULT_JOURNAL_NAME,
+    DONE_STATES,
     JournalError,
     JournalWriter,
+    MemberState,
     member_states,
     read_journal,
     verify_journal,
@@ -223,6 +226,35 @@ def _render_summary(summary: Summary, journal: Path) -> str:
     return "\n".join(lines)
 
 
+def _warn_unused_numbers(by_account: Mapping[str, str], scan: ScanResult) -> None:
+    """A CSV line whose account is not in the results is a typo or a stale file: say so."""
+    known = {r.account_id for r in scan.results}
+    unknown = [a for a in by_account if a not in known]
+    if unknown:
+        shown = ", ".join(printable(a) for a in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
+        click.echo(
+            f"Warning: the phones file lists {len(unknown)} account(s) not in the scan results "
+            f"(not used): {shown}",
+            err=True,
+        )
+
+
+def _require_terminal(plan: Plan, done: Mapping[str, MemberState]) -> None:
+    """The flow asks y/N and reads codes: without a terminal it would read nothing and stop
+    at the first prompt. Refuse before anything is sent or journaled."""
+    waiting = [
+        i
+        for i in plan.sendable
+        if not (i.account_id in done and done[i.account_id].state in DONE_STATES)
+    ]
+    if waiting and not sys.stdin.isatty():
+        raise RemediationError(
+            "remediate asks for a confirmation and a verification code for each member, but "
+            "standard input is not a terminal; nothing was sent",
+            hint="run it in a terminal (ssh -t, tmux); --dry-run prints the plan without one",
+        )
+
+
 @click.command("remediate")
 @click.option(
     "--from",
@@ -304,6 +336,7 @@ def remediate_command(
         scan, _ = load_results(from_path)
     else:
         scan, _ = _fresh_scan(settings, output_dir, policy_path, exemptions_path)
+    _warn_unused_numbers(by_account, scan)
     if scan.evidence.site and scan.evidence.site != settings.site:
         raise ConfigError(
             f"the results are from site {scan.evidence.site!r} but --site is {settings.site!r}",
@@ -321,6 +354,7 @@ def remediate_command(
         writer.close()
         click.echo("Nothing to remediate.")
         return
+    _require_terminal(plan, writer.states if resume else {})
     try:
         summary = run_flow(
             plan,

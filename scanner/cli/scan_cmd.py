@@ -19,7 +19,7 @@ from ..errors import ConfigError
 from ..findings import STATUS_ORDER, ScanResult, Severity, Status
 from ..history import History, default_history_path
 from ..policy import load_exemptions, load_policy
-from ..report import FORMATS, parse_formats, write_reports
+from ..report import FORMATS, check_output_dir, parse_formats, write_reports
 from ..resources import default_policy_path, policies_dir
 from ..scan import ScanRequest, run_scan
 from ..settings import Settings
@@ -163,6 +163,9 @@ def execute_scan(settings: Settings, opts: ScanOptions) -> int:
     """Load inputs, scan, write reports and history, print the summary; return the exit code."""
     policy = load_policy(opts.policy)  # fail fast: nothing is scanned with a bad policy
     exemptions = load_exemptions(opts.exemptions)
+    check_output_dir(opts.output_dir)  # ... nor when its results could not be kept
+    if opts.history is not None:
+        History(opts.history).check()
     with _progress_bar(opts.progress) as progress:
         scan = run_scan(
             ScanRequest(settings=settings, policy=policy, exemptions=exemptions, today=opts.as_of),
@@ -181,8 +184,10 @@ def _print_summary(
 ) -> None:
     ev = scan.evidence
     click.echo(
-        f"rdscan {ev.scan_id}: directory {ev.resource_directory_id} (site {ev.site}), "
-        f"caller {ev.caller.arn}, policy {ev.policy_id}"
+        printable(
+            f"rdscan {ev.scan_id}: directory {ev.resource_directory_id} (site {ev.site}), "
+            f"caller {ev.caller.arn}, policy {ev.policy_id}"
+        )
     )
     counts = scan.summary
     click.echo(

@@ -3,6 +3,7 @@ scripted operator in place of the terminal (the pexpect tests drive the real ter
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -105,7 +106,12 @@ def test_locally_expired_code_offers_resend_without_bind(
     emulator, sample_fixture, settings_for, scripted, code_of, tmp_path
 ):
     srv = emulator(code_ttl_s=0.001)  # every code is already expired when it is typed
-    op = scripted(confirm={A: True}, codes=[lambda aid: code_of(srv, aid)] * 3, resend=[True])
+
+    def typed_late(aid: str) -> str:
+        time.sleep(0.01)  # past the 1 ms lifetime even on a fast loopback
+        return str(code_of(srv, aid))
+
+    op = scripted(confirm={A: True}, codes=[typed_late] * 3, resend=[True])
     summary = _run(
         srv, settings_for(srv), scan_of(sample_fixture, [A]), op, tmp_path / "j", max_sends=2
     )
