@@ -454,6 +454,8 @@ class _Parser:
                         "use an ARN like acs:ram::<account id>:user/<name>, or add account_id:",
                     )
                 account_id = m.group(1)
+            if "allow" not in entry:
+                self.warnings.append(f"{where}: no allow list: every RD call answers NoPermission")
             allow_raw = entry.get("allow") or []
             if isinstance(allow_raw, str):
                 allow_raw = [allow_raw]
