@@ -50,7 +50,7 @@ def validate(files: tuple[Path, ...], as_of: dt.datetime | None) -> None:
     if bad:
         total = sum(len(c.problems) for c in bad)
         click.echo(
-            f"{total} problem{'s' if total != 1 else ''} in {len(bad)} of {len(checks)} "
+            f"Error: {total} problem{'s' if total != 1 else ''} in {len(bad)} of {len(checks)} "
             f"file{'s' if len(checks) != 1 else ''}.",
             err=True,
         )

@@ -380,14 +380,15 @@ def print_policy_command(kind: str) -> None:
 
 
 @click.command("verify-journal")
-@click.argument("journal", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("journal", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--expect-head",
     metavar="SHA256",
     help="The chain head printed at the end of the run: also detects a cut or edited last line.",
 )
 def verify_journal_command(journal: Path, expect_head: str | None) -> None:
-    """Recompute the SHA-256 chain of a remediation journal; exit 1 if it was tampered with."""
+    """Recompute the SHA-256 chain of a remediation journal; exit 1 if it was tampered with
+    (2: no such file)."""
     try:
         check = verify_journal(journal)
         if expect_head and check.last_sha256 != expect_head.strip().lower():

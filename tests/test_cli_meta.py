@@ -1,0 +1,148 @@
+"""Meta-test: every rdscan command and sub-command, discovered from the click group.
+
+For each one: `--help` works; an obviously wrong input (a missing argument, an option given
+without its value, a file argument that does not exist) is a usage error: exit 2, a line with
+`Error`, no traceback. Nothing here reaches the network: every case fails before a call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from scanner.cli import main
+
+MISSING = "/nonexistent/rdscan-meta/missing.file"
+
+
+def _walk(
+    group: click.Group, path: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], click.Command]]:
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        assert command is not None
+        yield (*path, name), command
+        if isinstance(command, click.Group):
+            yield from _walk(command, (*path, name))
+
+
+COMMANDS = dict(_walk(main))
+LEAVES = {path: cmd for path, cmd in COMMANDS.items() if not isinstance(cmd, click.Group)}
+
+
+def _ids(paths: object) -> list[str]:
+    return [" ".join(p) for p in paths]  # type: ignore[attr-defined]
+
+
+def _run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args), env={"RDSCAN_HISTORY": MISSING})
+    output = result.output  # stdout and stderr, interleaved
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise AssertionError(f"rdscan {' '.join(args)} raised {result.exception!r}\n{output}")
+    return result.exit_code, output
+
+
+def _usage_error(args: tuple[str, ...]) -> None:
+    code, output = _run(*args)
+    assert code == 2, (args, code, output)
+    assert "Error" in output, (args, output)
+    assert "Traceback" not in output, (args, output)
+
+
+def test_the_walk_finds_every_documented_command():
+    names = {" ".join(p) for p in COMMANDS}
+    # design.md's command line, plus the commands issue 5 adds
+    for expected in (
+        "scan",
+        "demo",
+        "report",
+        "remediate",
+        "history list",
+        "history show",
+        "history diff",
+        "policy validate",
+        "policy show",
+        "emulator serve",
+        "emulator generate",
+        "print-policy",
+        "verify-journal",
+    ):
+        assert expected in names
+
+
+@pytest.mark.parametrize("path", list(COMMANDS), ids=_ids(COMMANDS))
+def test_help_works(path):
+    code, output = _run(*path, "--help")
+    assert code == 0, output
+    assert output.startswith("Usage: ")
+    assert "Traceback" not in output
+    assert COMMANDS[path].get_short_help_str().strip(), f"{path} has no help text"
+
+
+@pytest.mark.parametrize("path", list(COMMANDS), ids=_ids(COMMANDS))
+def test_unknown_option_is_a_usage_error(path):
+    _usage_error((*path, "--no-such-option"))
+
+
+def _value_options() -> list[tuple[tuple[str, ...], str]]:
+    cases = []
+    for path, cmd in LEAVES.items():
+        for param in cmd.params:
+            if isinstance(param, click.Option) and not param.is_flag and param.opts[0] != "--help":
+                cases.append((path, max(param.opts, key=len)))
+    return cases
+
+
+VALUE_OPTIONS = _value_options()
+
+
+@pytest.mark.parametrize(
+    ("path", "option"), VALUE_OPTIONS, ids=[f"{' '.join(p)} {o}" for p, o in VALUE_OPTIONS]
+)
+def test_option_without_its_value_is_a_usage_error(path, option):
+    _usage_error((*path, option))
+
+
+def _required_arguments() -> list[tuple[str, ...]]:
+    return [
+        path
+        for path, cmd in LEAVES.items()
+        if any(isinstance(p, click.Argument) and p.required for p in cmd.params)
+    ]
+
+
+REQUIRED = _required_arguments()
+
+
+@pytest.mark.parametrize("path", REQUIRED, ids=_ids(REQUIRED))
+def test_missing_argument_is_a_usage_error(path):
+    _usage_error(path)
+
+
+def _file_arguments() -> list[tuple[str, ...]]:
+    return [
+        path
+        for path, cmd in LEAVES.items()
+        if any(isinstance(p, click.Argument) and isinstance(p.type, click.Path) for p in cmd.params)
+    ]
+
+
+FILE_ARGS = _file_arguments()
+
+
+@pytest.mark.parametrize("path", FILE_ARGS, ids=_ids(FILE_ARGS))
+def test_missing_file_argument_is_a_clear_error(path):
+    # every positional file argument: the file does not exist
+    _usage_error((*path, MISSING))
+
+
+def test_there_are_cases_for_every_kind():
+    # the discovery above must not silently find nothing
+    assert len(LEAVES) >= 13
+    assert len(VALUE_OPTIONS) >= 30
+    assert {("report",), ("verify-journal",), ("policy", "validate")} <= set(FILE_ARGS)
+    assert ("print-policy",) in REQUIRED
