@@ -162,6 +162,13 @@ class History:
         if self.path.exists():
             with self._connect(create=False):
                 pass
+            return
+        folder = next((p for p in self.path.absolute().parents if p.exists()), None)
+        if folder is not None and not folder.is_dir():
+            raise ConfigError(
+                f"cannot create scan history {self.path}: {folder} is a file, not a folder",
+                hint="pass a writable --history PATH, or --no-history",
+            )
 
     def record(self, scan: ScanResult) -> None:
         ev, cov, counts = scan.evidence, scan.coverage, scan.summary

@@ -329,3 +329,5 @@ def test_history_check_creates_nothing(tmp_path):
     bad.write_bytes(b"\x00" * 200)
     with pytest.raises(ConfigError):
         History(bad).check()
+    with pytest.raises(ConfigError, match="is a file, not a folder"):
+        History(bad / "sub" / "h.sqlite").check()
