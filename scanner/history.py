@@ -122,7 +122,8 @@ class History:
         if not create and not self.path.exists():
             raise ConfigError(
                 f"no scan history at {self.path}",
-                hint="run `rdscan scan` first (history is on by default), or pass --history PATH",
+                hint="run `rdscan scan` first (history is on by default), or pass --history PATH "
+                "(`rdscan demo` keeps its own: --history rdscan-report/history.sqlite)",
             )
         try:
             if create:

@@ -331,3 +331,10 @@ def test_history_check_creates_nothing(tmp_path):
         History(bad).check()
     with pytest.raises(ConfigError, match="is a file, not a folder"):
         History(bad / "sub" / "h.sqlite").check()
+
+
+def test_no_history_yet_points_at_the_demo_history(tmp_path):
+    code, output = _invoke("history", "list", "--history", str(tmp_path / "none.sqlite"))
+    assert code == 2
+    assert "no scan history at" in output
+    assert "--history rdscan-report/history.sqlite" in output  # where `rdscan demo` put it
