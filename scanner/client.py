@@ -451,11 +451,13 @@ def _profile_provider(profile: str) -> Any:
         os.environ.get("ALIBABA_CLOUD_CREDENTIALS_FILE")
         or Path.home() / ".alibabacloud" / "credentials.ini"
     )
+    unreadable = ""
     if cli_file.is_file():
         try:
             names = {p.get("name") for p in json.loads(cli_file.read_text()).get("profiles", [])}
         except (OSError, ValueError, AttributeError):
             names = set()
+            unreadable = f"{cli_file} is not a valid aliyun CLI config (JSON with a profiles list)"
         if profile in names:
             return CLIProfileCredentialsProvider(profile_name=profile)
     if ini_file.is_file():
@@ -464,6 +466,11 @@ def _profile_provider(profile: str) -> Any:
             parser.read(ini_file)
         if parser.has_section(profile):
             return ProfileCredentialsProvider(profile_file=str(ini_file), profile_name=profile)
+    if unreadable:
+        raise CredentialsError(
+            f"credentials profile {profile!r} was not found: {unreadable}",
+            hint=f"repair {cli_file} (or re-create it with `aliyun configure --profile NAME`)",
+        )
     raise CredentialsError(
         f"credentials profile {profile!r} was not found in {cli_file} or {ini_file}",
         hint="create it with `aliyun configure --profile NAME`, or pass an existing --profile",

@@ -338,3 +338,21 @@ def test_no_history_yet_points_at_the_demo_history(tmp_path):
     assert code == 2
     assert "no scan history at" in output
     assert "--history rdscan-report/history.sqlite" in output  # where `rdscan demo` put it
+
+
+def test_a_corrupt_aliyun_cli_config_is_named_not_reported_as_a_missing_profile(
+    tmp_path, monkeypatch
+):
+    from scanner.client import RdClient
+    from scanner.errors import CredentialsError
+    from scanner.settings import Settings
+
+    (tmp_path / ".aliyun").mkdir()
+    (tmp_path / ".aliyun" / "config.json").write_text('{"profiles": [ {"name": "audit", ')
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("ALIBABA_CLOUD_CREDENTIALS_FILE", str(tmp_path / "none.ini"))
+    settings = Settings(endpoint="127.0.0.1:1", protocol="http", profile="audit")
+    with pytest.raises(CredentialsError) as info:
+        RdClient(settings).caller_identity()
+    assert "is not a valid aliyun CLI config" in info.value.message
+    assert info.value.hint is not None and "repair" in info.value.hint
