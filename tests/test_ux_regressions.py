@@ -356,3 +356,12 @@ def test_a_corrupt_aliyun_cli_config_is_named_not_reported_as_a_missing_profile(
         RdClient(settings).caller_identity()
     assert "is not a valid aliyun CLI config" in info.value.message
     assert info.value.hint is not None and "repair" in info.value.hint
+
+
+def test_demo_without_html_does_not_point_at_a_missing_report_html(tmp_path):
+    out = tmp_path / "demo"
+    code, output = _invoke("demo", "--format", "md", "--no-history", "--output-dir", str(out))
+    assert code == 0, output
+    assert not (out / "report.html").exists()
+    assert "report.html" not in output
+    assert f"Demo done. The reports are in {out}." in output

@@ -284,7 +284,10 @@ def demo(fixture: Path | None, **kwargs: object) -> None:
             access_key_secret=caller.access_key_secret,
         )
         code = execute_scan(settings, opts)
-    click.echo(f"\nDemo done. Open {opts.output_dir / 'report.html'} in a browser.")
+    if "html" in opts.formats:
+        click.echo(f"\nDemo done. Open {opts.output_dir / 'report.html'} in a browser.")
+    else:
+        click.echo(f"\nDemo done. The reports are in {opts.output_dir}.")
     click.echo(f"(A real scan would have exited {code}.)")
 
 
