@@ -78,10 +78,13 @@ MANAGEMENT_HINT = (
 
 _PAGE_SIZE_MAX = 100
 
-# alibabacloud_credentials logs every failed refresh (e.g. --role-arn) with a full traceback and
-# the signed request URL through a StreamHandler of its own, i.e. onto the user's terminal;
-# rdscan reports the failure itself, as one CredentialsError.
-logging.getLogger("credentials").setLevel(logging.CRITICAL + 1)
+# The SDKs log through StreamHandlers of their own, i.e. onto the user's terminal:
+# alibabacloud_credentials every failed refresh (e.g. --role-arn) with a full traceback and the
+# signed request URL (rdscan reports the failure itself, as one CredentialsError); Tea and
+# darabonba, with DEBUG=sdk in the environment, every request's headers and query, which carry
+# the STS token and, for Send/Bind, the full phone number. None of it may be printed.
+for _sdk_logger in ("credentials", "alibabacloud-tea", "darabonba-core"):
+    logging.getLogger(_sdk_logger).setLevel(logging.CRITICAL + 1)
 
 
 @dataclass(frozen=True)

@@ -203,3 +203,26 @@ def test_no_secret_full_number_or_raw_control_character_escapes(emulator, hostil
             assert needle.encode() not in data, f"{needle!r} in {path}"
     # the masked form of the new number is what the evidence carries
     assert "86-137****2222" in journal.read_text(encoding="utf-8")
+
+
+def test_sdk_debug_logging_prints_no_token_or_header(emulator, tmp_path):
+    # DEBUG=sdk makes the Alibaba SDKs dump every request's headers and query (the STS token;
+    # for Send/Bind the full number) through handlers of their own: rdscan silences them
+    srv = emulator()
+    env = _env(("STS.auditor-session", "sts-secret"))
+    env.update(ALIBABA_CLOUD_SECURITY_TOKEN="sts-token-auditor", DEBUG="sdk")
+    args = ["scan", "--endpoint", srv.endpoint, "--protocol", "http", "--no-history"]
+    args += ["--format", "json", "--rate", "500"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "scanner", *args],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "caller acs:ram::1512345678901234:assumed-role/" in proc.stdout
+    printed = proc.stdout + proc.stderr
+    assert "sts-token-auditor" not in printed and "sts-secret" not in printed
+    assert "x-acs-" not in printed and "Authorization" not in printed
