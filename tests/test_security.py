@@ -208,7 +208,7 @@ def test_no_secret_full_number_or_raw_control_character_escapes(emulator, hostil
 def test_sdk_debug_logging_prints_no_token_or_header(emulator, tmp_path):
     # DEBUG=sdk makes the Alibaba SDKs dump every request's headers and query (the STS token;
     # for Send/Bind the full number) through handlers of their own: rdscan silences them
-    srv = emulator()
+    srv = emulator(rate_limit=1000)
     env = _env(("STS.auditor-session", "sts-secret"))
     env.update(ALIBABA_CLOUD_SECURITY_TOKEN="sts-token-auditor", DEBUG="sdk")
     args = ["scan", "--endpoint", srv.endpoint, "--protocol", "http", "--no-history"]
