@@ -365,3 +365,37 @@ def test_demo_without_html_does_not_point_at_a_missing_report_html(tmp_path):
     assert not (out / "report.html").exists()
     assert "report.html" not in output
     assert f"Demo done. The reports are in {out}." in output
+
+
+def test_history_diff_warns_when_the_scans_are_of_different_directories(tmp_path, sample_fixture):
+    import dataclasses
+
+    from scanner.history import History
+    from scanner.results_file import load_results
+
+    scan, _ = load_results(_one_member_report(tmp_path, sample_fixture))
+    other = dataclasses.replace(
+        scan,
+        evidence=dataclasses.replace(
+            scan.evidence,
+            scan_id="scan-ux-0002",
+            started_at="2026-11-28T10:00:00Z",
+            resource_directory_id="rd-Other1",
+        ),
+    )
+    history = tmp_path / "h.sqlite"
+    History(history).record(scan)
+    History(history).record(other)
+    code, output = _invoke("history", "diff", "--history", str(history))
+    assert code == 0, output
+    assert "Warning: these scans are of different directories (rd-3G6R01 and rd-Other1)" in output
+    History(history).record(
+        dataclasses.replace(
+            other,
+            evidence=dataclasses.replace(
+                other.evidence, scan_id="scan-ux-0003", started_at="2026-11-29T10:00:00Z"
+            ),
+        )
+    )
+    code, output = _invoke("history", "diff", "--history", str(history))
+    assert code == 0 and "Warning" not in output

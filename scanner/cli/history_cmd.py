@@ -115,6 +115,15 @@ def diff(history_path: Path | None, older: str, newer: str) -> None:
     click.echo(
         printable(f"{d.older.id} ({d.older.started_at}) -> {d.newer.id} ({d.newer.started_at})")
     )
+    if d.older.directory_id != d.newer.directory_id:
+        click.echo(
+            printable(
+                f"Warning: these scans are of different directories ({d.older.directory_id} and "
+                f"{d.newer.directory_id}): members show as new or removed; give two scan ids "
+                "of one directory (see `rdscan history list`)"
+            ),
+            err=True,
+        )
     for status in ("FAIL", "PASS", "ERROR"):
         before, after = d.older.counts[status], d.newer.counts[status]
         click.echo(f"  {status:<6} {before:>6} -> {after:<6} ({after - before:+d})")
