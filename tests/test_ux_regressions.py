@@ -399,3 +399,26 @@ def test_history_diff_warns_when_the_scans_are_of_different_directories(tmp_path
     )
     code, output = _invoke("history", "diff", "--history", str(history))
     assert code == 0 and "Warning" not in output
+
+
+def test_scan_progress_eta_counts_from_the_first_read_not_from_the_listing(monkeypatch):
+    import click
+
+    from scanner.cli import scan_cmd
+
+    bars: list[Any] = []
+    real = click.progressbar
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        bars.append(real(*args, **kwargs))
+        return bars[-1]
+
+    monkeypatch.setattr(scan_cmd.click, "progressbar", spy)
+    with scan_cmd._progress_bar(True) as update:
+        assert update is not None
+        bar = bars[0]
+        bar.start -= 600  # listing the directory took ten minutes before the first read
+        bar.last_eta -= 600
+        update(0, 100)
+        update(50, 100)
+        assert bar.eta < 60  # not 600 s: half the reads took no time at all

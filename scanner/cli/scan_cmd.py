@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -152,6 +153,9 @@ def _progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
 
         def update(done: int, total: int) -> None:
             with lock:
+                if done == 0:  # reads start now: the ETA must not count the listing before
+                    bar.start = time.time()
+                    bar.avg = []
                 bar.length = max(total, 1)
                 bar.update(done - state["done"])
                 state["done"] = done
