@@ -115,6 +115,23 @@ def folder_chain(inventory: Inventory, folder_id: str) -> tuple[str, ...]:
     return tuple(chain)
 
 
+def unmatched_exemptions(exemptions: Exemptions, inventory: Inventory) -> list[Exemption]:
+    """Exemptions naming an account that is not a member, or a folder (id or path) that is not
+    in the directory: stale or mistyped entries a reviewer should hear about."""
+    members = {m.account_id for m in inventory.members}
+    folders = [(folder_chain(inventory, fid), f.path) for fid, f in inventory.folders.items()]
+    unmatched = []
+    for e in exemptions.entries:
+        if e.account_id:
+            if e.account_id not in members:
+                unmatched.append(e)
+        elif e.folder and not any(
+            folder_distance(e.folder, chain, path) is not None for chain, path in folders
+        ):
+            unmatched.append(e)
+    return unmatched
+
+
 def member_folder_path(inventory: Inventory, member: Member) -> str:
     return member.folder_path or inventory.folder_path(member.folder_id)
 

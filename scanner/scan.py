@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from . import __version__
 from .client import RdClient
-from .engine import evaluate
+from .engine import evaluate, unmatched_exemptions
 from .findings import Evidence, ScanResult
 from .inventory import collect
 from .policy import Exemptions, Policy
@@ -61,6 +61,11 @@ def run_scan(
     inventory = collect(client, concurrency=settings.concurrency, progress=progress)
     today = request.today or started.date()
     results = evaluate(request.policy, request.exemptions, inventory, today)
+    stale = [
+        f"exemption {e.scope} (line {e.line} of {request.exemptions.source or 'the exemptions'}) "
+        "matches no member or folder of this directory: stale or mistyped?"
+        for e in unmatched_exemptions(request.exemptions, inventory)
+    ]
     finished = now()
     evidence = Evidence(
         scan_id=new_scan_id(started),
@@ -75,6 +80,6 @@ def run_scan(
         policy_digest=request.policy.digest,
         api_calls=dict(client.api_calls()),
         exemptions_digest=request.exemptions.digest,
-        warnings=tuple(inventory.warnings),
+        warnings=(*inventory.warnings, *stale),
     )
     return ScanResult(evidence=evidence, results=results)

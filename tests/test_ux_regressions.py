@@ -422,3 +422,35 @@ def test_scan_progress_eta_counts_from_the_first_read_not_from_the_listing(monke
         update(0, 100)
         update(50, 100)
         assert bar.eta < 60  # not 600 s: half the reads took no time at all
+
+
+def test_an_exemption_matching_nothing_is_warned_about(tmp_path):
+    import json
+
+    entry = "    reason: r\n    owner: o\n    ticket: T-1\n    expires: 2099-01-01\n"
+    exemptions = tmp_path / "ex.yaml"
+    exemptions.write_text(
+        "exemptions:\n"
+        f"  - account_id: '{UNBOUND}'\n{entry}"  # a member: fine
+        f"  - folder: Root/Production\n{entry}"  # a folder path: fine
+        f"  - account_id: '1234567890123456'\n{entry}"  # no such member
+        f"  - folder: fd-nosuch\n{entry}"  # no such folder
+    )
+    out = tmp_path / "out"
+    code, output = _invoke(
+        "demo",
+        "--exemptions",
+        str(exemptions),
+        "--no-history",
+        "--format",
+        "json",
+        "--output-dir",
+        str(out),
+    )
+    assert code == 0, output
+    warned = [line for line in output.splitlines() if line.startswith("Warning: exemption")]
+    assert len(warned) == 2, output
+    assert "account:1234567890123456 (line 12 of" in warned[0]
+    assert "folder:fd-nosuch (line 17 of" in warned[1]
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert len([w for w in report["scan"]["warnings"] if "matches no member" in w]) == 2

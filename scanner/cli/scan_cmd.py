@@ -205,6 +205,8 @@ def _print_summary(
     click.echo(
         f"Coverage: {cov.evaluated:,} / {cov.members:,} members evaluated, {cov.errors} errors"
     )
+    for warning in ev.warnings:
+        click.echo(f"Warning: {printable(warning)}")
     failing = scan.failing()
     if failing:
         click.echo(f"\nTop failing members ({min(len(failing), TOP_FAILING)} of {len(failing)}):")
