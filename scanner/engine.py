@@ -119,17 +119,33 @@ def unmatched_exemptions(exemptions: Exemptions, inventory: Inventory) -> list[E
     """Exemptions naming an account that is not a member, or a folder (id or path) that is not
     in the directory: stale or mistyped entries a reviewer should hear about."""
     members = {m.account_id for m in inventory.members}
-    folders = [(folder_chain(inventory, fid), f.path) for fid, f in inventory.folders.items()]
     unmatched = []
     for e in exemptions.entries:
         if e.account_id:
             if e.account_id not in members:
                 unmatched.append(e)
-        elif e.folder and not any(
-            folder_distance(e.folder, chain, path) is not None for chain, path in folders
-        ):
+        elif e.folder and not _names_a_folder(e.folder, inventory):
             unmatched.append(e)
     return unmatched
+
+
+def unmatched_scope_folders(policy: Policy, inventory: Inventory) -> list[str]:
+    """Folders in the policy's scope (include or exclude) that are not in the directory: a
+    mistyped include puts every member out of scope, and the scan would pass."""
+    scope = policy.scope
+    return [
+        f"{rule} ({kind})"
+        for kind, rules in (("include", scope.include_folders), ("exclude", scope.exclude_folders))
+        for rule in rules
+        if not _names_a_folder(rule, inventory)
+    ]
+
+
+def _names_a_folder(rule: str, inventory: Inventory) -> bool:
+    return any(
+        folder_distance(rule, folder_chain(inventory, fid), f.path) is not None
+        for fid, f in inventory.folders.items()
+    )
 
 
 def member_folder_path(inventory: Inventory, member: Member) -> str:

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from . import __version__
 from .client import RdClient
-from .engine import evaluate, unmatched_exemptions
-from .findings import Evidence, ScanResult
+from .engine import evaluate, unmatched_exemptions, unmatched_scope_folders
+from .findings import Evidence, ScanResult, Status
 from .inventory import collect
 from .policy import Exemptions, Policy
 from .settings import Settings
@@ -62,10 +62,16 @@ def run_scan(
     today = request.today or started.date()
     results = evaluate(request.policy, request.exemptions, inventory, today)
     stale = [
+        f"policy scope folder {rule} matches no folder of this directory: mistyped?"
+        for rule in unmatched_scope_folders(request.policy, inventory)
+    ]
+    stale += [
         f"exemption {e.scope} (line {e.line} of {request.exemptions.source or 'the exemptions'}) "
         "matches no member or folder of this directory: stale or mistyped?"
         for e in unmatched_exemptions(request.exemptions, inventory)
     ]
+    if results and all(r.result is Status.SKIPPED for r in results):
+        stale.append("every member is out of the policy's scope (SKIPPED): nothing was checked")
     finished = now()
     evidence = Evidence(
         scan_id=new_scan_id(started),

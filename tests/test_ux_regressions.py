@@ -424,7 +424,7 @@ def test_scan_progress_eta_counts_from_the_first_read_not_from_the_listing(monke
         assert bar.eta < 60  # not 600 s: half the reads took no time at all
 
 
-def test_an_exemption_matching_nothing_is_warned_about(tmp_path):
+def test_a_scope_folder_or_exemption_matching_nothing_is_warned_about(tmp_path):
     import json
 
     entry = "    reason: r\n    owner: o\n    ticket: T-1\n    expires: 2099-01-01\n"
@@ -436,9 +436,18 @@ def test_an_exemption_matching_nothing_is_warned_about(tmp_path):
         f"  - account_id: '1234567890123456'\n{entry}"  # no such member
         f"  - folder: fd-nosuch\n{entry}"  # no such folder
     )
+    shipped = Path(__file__).parent.parent / "policies" / "secure-mobile-phone.yaml"
+    policy = tmp_path / "policy.yaml"  # include: a folder path with a typo
+    text = shipped.read_text(encoding="utf-8")
+    assert text.count("include: []   # empty: every folder") == 1
+    policy.write_text(
+        text.replace("include: []   # empty: every folder", "include: [Root/Prodution]")
+    )
     out = tmp_path / "out"
     code, output = _invoke(
         "demo",
+        "--policy",
+        str(policy),
         "--exemptions",
         str(exemptions),
         "--no-history",
@@ -448,9 +457,15 @@ def test_an_exemption_matching_nothing_is_warned_about(tmp_path):
         str(out),
     )
     assert code == 0, output
-    warned = [line for line in output.splitlines() if line.startswith("Warning: exemption")]
-    assert len(warned) == 2, output
-    assert "account:1234567890123456 (line 12 of" in warned[0]
-    assert "folder:fd-nosuch (line 17 of" in warned[1]
+    warned = [line for line in output.splitlines() if line.startswith("Warning: ")]
+    assert warned == [
+        "Warning: policy scope folder Root/Prodution (include) matches no folder of this "
+        "directory: mistyped?",
+        f"Warning: exemption account:1234567890123456 (line 12 of {exemptions}) matches no "
+        "member or folder of this directory: stale or mistyped?",
+        f"Warning: exemption folder:fd-nosuch (line 17 of {exemptions}) matches no member or "
+        "folder of this directory: stale or mistyped?",
+        "Warning: every member is out of the policy's scope (SKIPPED): nothing was checked",
+    ], output
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
-    assert len([w for w in report["scan"]["warnings"] if "matches no member" in w]) == 2
+    assert report["scan"]["warnings"] == [w.removeprefix("Warning: ") for w in warned]
