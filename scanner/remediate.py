@@ -154,11 +154,13 @@ _EXPLAIN: dict[str, Explanation] = {
         "Re-run `rdscan scan` for fresh results.",
     ),
     "NoPermission": Explanation(
-        "The caller lacks the RAM permission for this call.",
+        "The caller lacks the RAM permission for this call (a read-only audit identity "
+        "cannot send codes or bind).",
         "Attach the policy from `rdscan print-policy remediate` to the caller and run again.",
     ),
     "Forbidden.RAM": Explanation(
-        "The caller lacks the RAM permission for this call.",
+        "The caller lacks the RAM permission for this call (a read-only audit identity "
+        "cannot send codes or bind).",
         "Attach the policy from `rdscan print-policy remediate` to the caller and run again.",
     ),
     "InvalidAccessKeyId.NotFound": Explanation(

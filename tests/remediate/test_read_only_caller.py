@@ -34,7 +34,7 @@ def test_read_only_caller_gets_no_permission_explained(
     assert all(o.detail.startswith("NoPermission: ") for o in summary.outcomes)
     assert not summary.complete
     text = op.text()
-    assert "lacks the RAM permission" in text
+    assert "lacks the RAM permission" in text and "read-only audit identity" in text
     assert "rdscan print-policy remediate" in text  # the next step names the fix
     assert srv.outbox() == [] and srv.call_counts()[SEND] == 2
     assert srv.call_counts().get("BindSecureMobilePhone", 0) == 0
