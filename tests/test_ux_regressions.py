@@ -469,3 +469,22 @@ def test_a_scope_folder_or_exemption_matching_nothing_is_warned_about(tmp_path):
     ], output
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert report["scan"]["warnings"] == [w.removeprefix("Warning: ") for w in warned]
+
+
+@pytest.mark.parametrize(
+    ("args", "var", "value"),
+    [
+        (["scan"], "RDSCAN_RATE", "abc"),
+        (["scan"], "RDSCAN_CONCURRENCY", "0"),
+        (["remediate", "--dry-run"], "RDSCAN_SITE", "mars"),
+        (["history", "list"], "RDSCAN_HISTORY", "/"),
+        (["emulator", "serve"], "RDSCAN_EMULATOR_PORT", "abc"),
+    ],
+    ids=["rate", "concurrency", "site", "history", "emulator-port"],
+)
+def test_a_bad_environment_variable_is_named(args, var, value):
+    code, output = _invoke(*args, **{var: value})
+    assert code == 2, output
+    assert f"(from the environment variable {var})." in output
+    code, output = _invoke(*args, "--help", **{var: value})
+    assert code == 0  # --help still works with a broken environment

@@ -25,6 +25,20 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("\nInterrupted.", err=True)
             sys.exit(130)
+        except click.BadParameter as exc:
+            raise _name_the_envvar(exc) from None
+
+
+def _name_the_envvar(exc: click.BadParameter) -> click.BadParameter:
+    """A bad value that came from RDSCAN_* (not typed) says so: the user never typed --rate."""
+    param, ctx = exc.param, exc.ctx
+    if param is None or ctx is None or not param.name or not param.envvar:
+        return exc
+    if ctx.get_parameter_source(param.name) is not click.core.ParameterSource.ENVIRONMENT:
+        return exc
+    names = [param.envvar] if isinstance(param.envvar, str) else list(param.envvar)
+    message = f"{exc.message.rstrip('.')} (from the environment variable {' or '.join(names)})."
+    return click.BadParameter(message, ctx=ctx, param=param)
 
 
 def _safe(text: str) -> str:
