@@ -159,28 +159,40 @@ def load_fixture(path: str | Path) -> Fixture:
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise FixtureError(
+            f"fixture {p} is not UTF-8 text (is it a binary file?)",
+            hint="give a YAML or JSON fixture file (see `rdscan emulator generate`)",
+        ) from None
     except OSError as exc:
         raise FixtureError(
             f"cannot read fixture {p}: {exc.strerror or exc}",
             hint="check the path given to --fixture",
-        ) from exc
-    if p.suffix.lower() == ".json" or text.lstrip().startswith("{"):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise FixtureError(
-                f"fixture {p} is not valid JSON: {exc}",
-                hint="fix the syntax at the line and column shown",
-            ) from exc
-        return parse_fixture(data, source=str(p))
+        ) from None
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+        if p.suffix.lower() == ".json" or text.lstrip().startswith("{"):
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise FixtureError(
+                    f"fixture {p} is not valid JSON: {exc}",
+                    hint="fix the syntax at the line and column shown",
+                ) from None
+        else:
+            try:
+                data = yaml.safe_load(text)
+            except yaml.YAMLError as exc:
+                raise FixtureError(
+                    f"fixture {p} is not valid YAML: {exc}",
+                    hint="fix the syntax at the position shown",
+                ) from None
+        return parse_fixture(data, source=str(p))
+    except RecursionError:
         raise FixtureError(
-            f"fixture {p} is not valid YAML: {exc}",
-            hint="fix the syntax at the position shown",
-        ) from exc
-    return parse_fixture(data, source=str(p))
+            f"fixture {p} is nested too deeply to be a fixture",
+            hint="give a fixture in the format of design.md (site, resource_directory, folders, "
+            "accounts, callers)",
+        ) from None
 
 
 def parse_fixture(data: Any, source: str = "<fixture>") -> Fixture:

@@ -187,3 +187,21 @@ def test_lenient_forms_of_contract_values():
     assert fx.caller("K2").identity_type == "Account"
     assert fx.caller("K3").identity_type == "AssumedRoleUser"
     assert fx.caller("K1").identity_type == "RAMUser"
+
+
+def test_binary_and_absurdly_nested_fixture_files_are_clear_errors(tmp_path):
+    from scanner.emulator import load_fixture
+    from scanner.errors import FixtureError
+
+    binary = tmp_path / "fixture.yaml"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe\x00garbage")
+    with pytest.raises(FixtureError, match="not UTF-8"):
+        load_fixture(binary)
+    for name, text in (
+        ("deep.yaml", "[" * 5000 + "]" * 5000),
+        ("deep.json", "[" * 50000 + "]" * 50000),
+    ):
+        deep = tmp_path / name
+        deep.write_text(text)
+        with pytest.raises(FixtureError):
+            load_fixture(deep)
