@@ -556,6 +556,7 @@ def _describe_connection_error(text: str) -> str:
 
 
 def _classify(exc: BaseException, action: str) -> _Failure:
+    wrapped = isinstance(exc, UnretryableException)
     exc = _inner(exc)
     if isinstance(exc, CredentialException):
         return _Failure(
@@ -584,6 +585,11 @@ def _classify(exc: BaseException, action: str) -> _Failure:
                 "(HTTPS_PROXY/HTTP_PROXY)",
             ),
             retryable=True,
+        )
+    if wrapped and isinstance(exc, RuntimeError | ValueError):
+        # the SDK could not parse the body (e.g. a proxy's HTML error page): transient, as below
+        return _Failure(
+            ApiError(f"unreadable response: {_short(text)}", action=action), retryable=True
         )
     if isinstance(exc, TeaException):
         code = str(getattr(exc, "code", "") or "")

@@ -7,7 +7,7 @@ import socket
 import pytest
 
 from scanner.client import RdClient
-from scanner.errors import AuthError, ConnectionFailed, CredentialsError, NotFound
+from scanner.errors import ApiError, AuthError, ConnectionFailed, CredentialsError, NotFound
 from scanner.inventory import collect
 from scanner.settings import Settings
 
@@ -182,3 +182,61 @@ def test_a_proxy_in_the_environment_is_not_used_for_the_local_emulator(
     monkeypatch.setenv("https_proxy", f"http://127.0.0.1:{_closed_port()}")
     client = RdClient(make_settings(srv, max_attempts=1))
     assert client.caller_identity().account_id == "1512345678901234"
+
+
+@pytest.fixture
+def html_proxy():
+    """A real local HTTP server answering every request like a broken proxy: 502 with HTML."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class BadGateway(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            body = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+            self.send_response(502)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = _answer
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BadGateway)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_non_json_error_page_is_an_api_error_retried_not_a_traceback(html_proxy):
+    settings = Settings(
+        endpoint=html_proxy,
+        protocol="http",
+        access_key_id="LTAI-auditor",
+        access_key_secret="auditor-secret",
+        max_attempts=3,
+        retry_base_s=0.01,
+    )
+    client = RdClient(settings)
+    with pytest.raises(ApiError) as info:
+        client.get_resource_directory()
+    assert "unreadable response" in info.value.message
+    assert "gave up after 3 attempts" in info.value.message
+    assert client.api_calls() == {"GetResourceDirectory": 3}  # transient: retried
+
+
+def test_a_non_json_getaccount_answer_is_an_api_error_for_that_member(html_proxy):
+    settings = Settings(
+        endpoint=html_proxy,
+        protocol="http",
+        access_key_id="LTAI-auditor",
+        access_key_secret="auditor-secret",
+        max_attempts=1,
+    )
+    with pytest.raises(ApiError) as info:
+        RdClient(settings).get_account_phone("1000000000000001")
+    assert info.value.action == "GetAccount"
