@@ -177,7 +177,11 @@ def execute_scan(settings: Settings, opts: ScanOptions) -> int:
         )
     written = write_reports(scan, opts.formats, opts.output_dir, templates_dir=opts.templates_dir)
     if opts.history is not None:
-        History(opts.history).record(scan)
+        try:
+            History(opts.history).record(scan)
+        except ConfigError as err:  # the scan ran and its reports exist: exit with its own code
+            click.echo(f"Warning: this scan was not recorded in the history: {err}", err=True)
+            opts = replace(opts, history=None)
     code = exit_code(scan.results, opts.fail_on)
     _print_summary(scan, written, code, opts)
     return code

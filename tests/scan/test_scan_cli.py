@@ -161,6 +161,35 @@ def test_history_records_each_scan_and_diffs(emulator, rdscan, tmp_path):
     assert "FAIL" in proc.stdout
 
 
+def test_a_history_that_fails_to_record_after_the_scan_ran_keeps_the_scan_exit_code(
+    emulator, rdscan, tmp_path
+):
+    """The history write fails after the scan (disk full, I/O error: simulated by a trigger):
+    the scan ran and its reports are written, so the exit code is the scan's (1), never 2,
+    which means "nothing scanned, nothing written"."""
+    import sqlite3
+    from contextlib import closing
+
+    from scanner.history import History
+
+    srv = emulator()
+    hist = tmp_path / "hist.sqlite"
+    assert rdscan(srv, "scan", "--history", str(hist), "--format", "json").returncode == 1
+    with closing(sqlite3.connect(hist)) as conn, conn:
+        conn.execute(
+            "CREATE TRIGGER full BEFORE INSERT ON results "
+            "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
+        )
+    (tmp_path / "rdscan-report" / "report.json").unlink()
+    proc = rdscan(srv, "scan", "--history", str(hist), "--format", "json")
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert "not recorded in the history" in proc.stderr
+    assert "disk is full" in proc.stderr
+    assert (tmp_path / "rdscan-report" / "report.json").is_file()
+    assert len(History(hist).scans()) == 1  # the failed write left the store as it was
+
+
 BAD_INPUT = [
     # (name, args, key, message fragment)
     ("no credentials", [], (None, None), "credentials"),
