@@ -11,7 +11,10 @@ from dataclasses import dataclass
 
 from .errors import RemediationError
 
-_PHONE_RE = re.compile(r"^(\d{1,4})-(\d{4,20})$")
+# ASCII digits only (``\d`` would take full-width or Arabic-Indic digits, and a full-width 86
+# would pass the international site rule); no country code starts with 0 (0086 is a dial prefix).
+_PHONE_RE = re.compile(r"^([1-9][0-9]{0,3})-([0-9]{4,20})$")
+_CC_RE = re.compile(r"^\+?[0-9]{1,4}$")
 SITES = ("cn", "intl")
 
 
@@ -46,8 +49,8 @@ def mask_phone(value: str | None) -> str | None:
     text = str(value).strip()
     if not text:
         return text
-    cc, sep, rest = text.rpartition("-")
-    if not sep:
+    cc, sep, rest = text.partition("-")
+    if not sep or not _CC_RE.match(cc):  # not <country code>-...: mask every digit of it
         cc, rest = "", text
     digits = sum(ch.isdigit() for ch in rest)
     if "*" in rest and digits <= 7:
@@ -72,7 +75,8 @@ def parse_phone(value: str) -> PhoneNumber:
         raise RemediationError(
             f"phone number {mask_phone(text) or '(empty)'!s} is not in the form "
             "<country code>-<number>",
-            hint="write it as e.g. 86-13900001234 (1-4 digit country code, a dash, 4-20 digits)",
+            hint="write it as e.g. 86-13900001234 (a 1-4 digit country code not starting with 0, "
+            "a dash, 4-20 digits)",
         )
     return PhoneNumber(country_code=m.group(1), number=m.group(2))
 
