@@ -15,7 +15,6 @@ from .errors import ConfigError
 AUDIT_ACTIONS: tuple[str, ...] = (
     "resourcemanager:GetResourceDirectory",
     "resourcemanager:ListAccounts",
-    "resourcemanager:ListAccountsForParent",
     "resourcemanager:GetAccount",
     "resourcemanager:ListFoldersForParent",
     "resourcemanager:GetFolder",

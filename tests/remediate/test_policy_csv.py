@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -87,3 +88,70 @@ def test_verify_journal_expect_head_detects_cut_last_line(tmp_path: Path) -> Non
     cut = runner.invoke(main, ["verify-journal", str(path), "--expect-head", head])
     assert cut.exit_code == 1
     assert "not the expected" in cut.output
+
+
+def test_audit_policy_grants_only_what_the_scan_calls() -> None:
+    # ListAccountsForParent is never called by rdscan: least privilege leaves it out.
+    assert actions_of(policy_document("audit")) == READ
+
+
+def _caller_with(fixture, key: str, document: dict):
+    base = fixture.caller("LTAI-operator")
+    assert base is not None
+    return dataclasses.replace(
+        base,
+        access_key_id=key,
+        access_key_secret=key + "-secret",
+        arn=base.arn.rsplit("/", 1)[0] + "/" + key.lower(),
+        allow=tuple(sorted(actions_of(document))),
+    )
+
+
+def test_printed_policies_suffice_on_the_emulator(
+    emulator, sample_fixture, settings_for, scripted, code_of, tmp_path
+) -> None:
+    """A caller allowed exactly the audit policy scans without an ERROR; one allowed exactly the
+    remediate policy remediates from the saved results. Every action called is granted."""
+    from scanner.client import RdClient
+    from scanner.journal import JournalWriter
+    from scanner.phone_sources import PhoneSources
+    from scanner.policy import load_exemptions, load_policy
+    from scanner.remediate import RdClientApi, build_plan, run_flow
+    from scanner.resources import default_policy_path
+    from scanner.scan import ScanRequest, run_scan
+
+    audit = _caller_with(sample_fixture, "LTAI-policy-audit", policy_document("audit"))
+    fix = _caller_with(sample_fixture, "LTAI-policy-fix", policy_document("remediate"))
+    fixture = dataclasses.replace(sample_fixture, callers=(*sample_fixture.callers, audit, fix))
+    srv = emulator(fixture)
+
+    client = RdClient(settings_for(srv, (audit.access_key_id, audit.access_key_secret)))
+    scan = run_scan(
+        ScanRequest(
+            settings=client.settings,
+            policy=load_policy(default_policy_path()),
+            exemptions=load_exemptions(None),
+        ),
+        client=client,
+    )
+    assert not [r for r in scan.results if r.result.value == "ERROR"]
+    assert {a.split(":")[1] for a in actions_of(policy_document("audit"))} >= set(
+        client.api_calls()
+    )
+
+    target = next(
+        r for r in scan.results if r.result.value == "FAIL" and r.remediation.value == "api"
+    )
+    plan = build_plan(
+        scan,
+        site=fixture.site,
+        accounts=[target.account_id],
+        phones=PhoneSources(by_account={target.account_id: "86-13700003333"}),
+    )
+    fixer = RdClient(settings_for(srv, (fix.access_key_id, fix.access_key_secret)))
+    op = scripted(confirm={target.account_id: True}, codes=[lambda aid: code_of(srv, aid)])
+    with JournalWriter(tmp_path / "j.jsonl") as writer:
+        summary = run_flow(plan, RdClientApi(fixer), writer, op)
+    assert [o.outcome for o in summary.outcomes] == ["verified"], op.text()
+    granted = {a.split(":")[1] for a in actions_of(policy_document("remediate"))}
+    assert granted >= set(fixer.api_calls())
