@@ -560,7 +560,7 @@ def _classify(exc: BaseException, action: str) -> _Failure:
     exc = _inner(exc)
     if isinstance(exc, CredentialException):
         return _Failure(
-            CredentialsError(f"no usable credentials: {exc}", hint=CREDENTIALS_HINT),
+            CredentialsError(f"no usable credentials: {_short(str(exc))}", hint=CREDENTIALS_HINT),
             retryable=False,
         )
     if isinstance(exc, ResponseException):
@@ -647,9 +647,16 @@ def _classify_response(exc: ResponseException, action: str) -> _Failure:
 
 
 _QUERY = re.compile(r"\?[^\s'\")]*")
+# a secret quoted in a message, e.g. an AssumeRole body the credentials library put in its error
+_SECRET = re.compile(
+    r"""((?:AccessKeySecret|SecurityToken|Signature|access_key_secret|security_token)"""
+    r"""["']?\s*[:=]\s*["']?)[^"'\s,&}]+"""
+)
 
 
 def _short(text: str, limit: int = 300) -> str:
-    """One line, no query strings (they carry AccessKeyId, signatures, account ids)."""
-    text = _QUERY.sub("?...", " ".join(text.split()))
+    """One line, no query strings (they carry AccessKeyId, signatures, account ids), no secret
+    quoted in it."""
+    text = _SECRET.sub(r"\1***", " ".join(text.split()))
+    text = _QUERY.sub("?...", text)
     return text if len(text) <= limit else text[: limit - 3] + "..."

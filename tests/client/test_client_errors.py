@@ -240,3 +240,24 @@ def test_a_non_json_getaccount_answer_is_an_api_error_for_that_member(html_proxy
     with pytest.raises(ApiError) as info:
         RdClient(settings).get_account_phone("1000000000000001")
     assert info.value.action == "GetAccount"
+
+
+def test_a_malformed_sts_answer_never_puts_its_secret_into_the_error():
+    """alibabacloud_credentials quotes the whole AssumeRole body when it lacks a field (here the
+    SecurityToken): the temporary AccessKeySecret in it must not reach the printed error."""
+    from alibabacloud_credentials.exceptions import CredentialException
+
+    from scanner.client import _classify
+
+    body = (
+        '{"RequestId": "6894B13B", "Credentials": {"AccessKeyId": "STS.NUgYrLnoC37mZZ", '
+        '"AccessKeySecret": "sts-temp-secret-42", "Expiration": "2026-11-27T23:00:00Z"}}'
+    )
+    exc = CredentialException(f"error retrieving credentials from ram_role_arn result: {body}")
+    failure = _classify(exc, "GetAccount")
+    assert isinstance(failure.error, CredentialsError) and not failure.retryable
+    assert "sts-temp-secret-42" not in str(failure.error)
+    assert "ram_role_arn" in str(failure.error)  # still says what failed
+    token = CredentialException("result: SecurityToken=CAIS-token-value&Signature=abc%2F")
+    text = str(_classify(token, "GetAccount").error)
+    assert "CAIS-token-value" not in text and "abc%2F" not in text
