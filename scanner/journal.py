@@ -5,7 +5,8 @@ line carries ``prev_sha256``, the SHA-256 of the previous line's bytes (without 
 first line carries 64 zeros. Editing, inserting, deleting or reordering a line breaks the chain,
 and :func:`verify_journal` names the first line where it breaks. Each line is written with one
 ``write`` on a file opened for appending and fsynced before the next step, so a process killed
-mid-member loses nothing that was already done.
+mid-member loses nothing that was already done; one writer at a time holds the file (``flock``),
+and after a failed write nothing more is appended.
 
 A full phone number never reaches the journal: entries take the masked form only, and the writer
 refuses a value that still shows more digits than a masked number does.
@@ -14,6 +15,7 @@ refuses a value that still shows more digits than a masked number does.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -65,6 +67,12 @@ _REQUIRED_KEYS = (
     "outcome",
     "detail",
     "prev_sha256",
+)
+
+
+_WRITE_FAILED_HINT = (
+    "free space or fix the disk; keep this journal as evidence (its last line may be cut) and "
+    "run again with --journal NEW_FILE (members already bound are found through GetAccount)"
 )
 
 
@@ -343,6 +351,7 @@ class JournalWriter:
         self.entries: list[JournalEntry] = entries
         self._prev = head
         self._fd: int | None = None
+        self._broken = ""  # why nothing more may be appended (a write failed mid-line)
 
     @property
     def states(self) -> dict[str, MemberState]:
@@ -353,12 +362,26 @@ class JournalWriter:
             created = not self.path.exists()
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             except OSError as exc:
                 raise JournalError(
                     f"cannot open journal {self.path} for writing: {exc.strerror}",
                     hint="give a writable path with --journal",
                 ) from None
+            try:  # one writer at a time, for as long as it is open: lines never interleave
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                raise JournalError(
+                    f"journal {self.path} is being written by another rdscan remediate",
+                    hint="let that run finish first, or give this one another --journal",
+                ) from None
+            try:  # a run that finished since this writer read the file moved the chain on
+                self.entries, self._prev = _read_entries(self.path)
+            except JournalError:
+                os.close(fd)
+                raise
+            self._fd = fd
             if created:
                 _fsync_dir(self.path.parent)
         return self._fd
@@ -376,6 +399,13 @@ class JournalWriter:
     ) -> JournalEntry:
         if action not in ACTIONS or outcome not in ACTIONS[action]:
             raise ValueError(f"unknown journal step {action}/{outcome}")
+        if self._broken:
+            raise JournalError(
+                f"journal {self.path}: nothing more is written to it after a failed write "
+                f"({self._broken})",
+                hint=_WRITE_FAILED_HINT,
+            )
+        fd = self._open()
         entry = JournalEntry(
             seq=len(self.entries) + 1,
             time=utc_now(),
@@ -391,13 +421,19 @@ class JournalWriter:
             extra=dict(extra or {}),
         )
         line = _encode(entry)
-        fd = self._open()
         data = line + b"\n"
         with _sigint_deferred():  # a Ctrl-C here must not split the file from our chain state
-            written = os.write(fd, data)
-            while written < len(data):  # pragma: no cover - short writes on local files are rare
-                written += os.write(fd, data[written:])
-            os.fsync(fd)
+            try:
+                written = os.write(fd, data)
+                while written < len(data):  # pragma: no cover - short writes are rare
+                    written += os.write(fd, data[written:])
+                os.fsync(fd)
+            except OSError as exc:  # e.g. disk full: a part of the line may be in the file
+                self._broken = exc.strerror or str(exc)
+                raise JournalError(
+                    f"cannot write journal {self.path}: {self._broken}; nothing more is sent",
+                    hint=_WRITE_FAILED_HINT,
+                ) from None
             self.entries.append(entry)
             self._prev = _sha256(line)
         return entry

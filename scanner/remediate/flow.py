@@ -131,9 +131,10 @@ class _Member:
 
 def _parse_time(value: str) -> datetime | None:
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        at = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
+    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)  # the API speaks UTC
 
 
 def expired(sent: SentCode, now: datetime | None = None) -> bool:

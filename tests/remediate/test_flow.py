@@ -344,3 +344,15 @@ def test_site_mismatch_explained_by_the_api(
     assert "InvalidParameter.MobileCountryCode" in summary.outcomes[0].detail
     assert "86- numbers" in op.text()
     assert srv.outbox() == []
+
+
+def test_expiry_without_a_zone_is_read_as_utc_not_a_crash():
+    from datetime import datetime, timezone
+
+    from scanner.remediate import SentCode, expired
+
+    now = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
+    assert expired(SentCode("2026-11-27T11:59:00", "r"), now)  # no Z: UTC, not a TypeError
+    assert not expired(SentCode("2026-11-27T12:05:00.5", "r"), now)
+    assert expired(SentCode("2026-11-27T11:59:00Z", "r"), now)
+    assert not expired(SentCode("not a time", "r"), now)

@@ -166,3 +166,49 @@ def test_ctrl_c_during_append_keeps_chain(tmp_path: Path, monkeypatch: pytest.Mo
         assert len(j.entries) == 2  # the line and the chain state were both completed
         j.append("session_end", "interrupted")
     assert verify_journal(path).lines == 3
+
+
+def test_two_writers_never_interleave(tmp_path: Path) -> None:
+    """A second `rdscan remediate` on the same journal (e.g. another --account in a second
+    terminal) must not append lines chained to a head that the first one has moved on from."""
+    path = tmp_path / "j.jsonl"
+    first = JournalWriter(path, operator_arn=ARN)
+    second = JournalWriter(path, operator_arn=ARN)
+    first.append("session_start", "started")
+    with pytest.raises(JournalError, match="another rdscan remediate") as info:
+        second.append("session_start", "started")
+    assert info.value.hint
+    first.append("confirm", "declined", account_id="A1")
+    first.close()
+    second.append("session_start", "started")  # the first one is done: chained after its lines
+    second.close()
+    assert verify_journal(path).lines == 3
+
+
+def test_failed_write_stops_the_journal_cleanly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Disk full mid-line: a JournalError (no traceback), and no line is ever appended after the
+    half one (which would hide it inside a corrupt line)."""
+    import errno
+
+    import scanner.journal as journal_module
+
+    path = tmp_path / "j.jsonl"
+    real_write = journal_module.os.write
+    with JournalWriter(path, operator_arn=ARN) as j:
+        j.append("session_start", "started")
+
+        def half_then_full(fd: int, data: bytes) -> int:
+            real_write(fd, data[:10])
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr(journal_module.os, "write", half_then_full)
+        with pytest.raises(JournalError, match="No space left"):
+            j.append("confirm", "confirmed", account_id="A1")
+        monkeypatch.setattr(journal_module.os, "write", real_write)
+        with pytest.raises(JournalError):
+            j.append("session_end", "stopped")
+    assert path.read_bytes().count(b"\n") == 1
+    with pytest.raises(JournalError, match="incomplete line"):
+        verify_journal(path)
