@@ -70,7 +70,9 @@ def run_scan(
         "matches no member or folder of this directory: stale or mistyped?"
         for e in unmatched_exemptions(request.exemptions, inventory)
     ]
-    if results and all(r.result is Status.SKIPPED for r in results):
+    if not results:  # a directory lists at least its management account
+        stale.append("ListAccounts listed no member: nothing was checked")
+    elif all(r.result is Status.SKIPPED for r in results):
         stale.append("every member is out of the policy's scope (SKIPPED): nothing was checked")
     finished = now()
     evidence = Evidence(

@@ -190,6 +190,20 @@ def test_a_history_that_fails_to_record_after_the_scan_ran_keeps_the_scan_exit_c
     assert len(History(hist).scans()) == 1  # the failed write left the store as it was
 
 
+def test_a_listing_with_no_member_is_not_a_silent_pass(emulator, rdscan, tmp_path):
+    """Every resource directory lists at least its management account: an empty listing means
+    nothing was checked, and the summary and report.json must say so."""
+    data = generate_fixture(accounts=3, seed=1)
+    data["accounts"] = []
+    data["folders"] = []
+    proc = rdscan(emulator(data), "scan", "--no-history", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    assert "Warning: ListAccounts listed no member: nothing was checked" in proc.stdout
+    report = json.loads((tmp_path / "rdscan-report" / "report.json").read_text())
+    assert report["scan"]["coverage"] == {"members": 0, "evaluated": 0, "errors": 0}
+    assert any("listed no member" in w for w in report["scan"]["warnings"])
+
+
 BAD_INPUT = [
     # (name, args, key, message fragment)
     ("no credentials", [], (None, None), "credentials"),
