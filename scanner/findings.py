@@ -58,6 +58,16 @@ class Remediation(str, Enum):
     NONE = "none"  # nothing to do
 
 
+def _flag(data: Mapping[str, Any], key: str, *, nullable: bool) -> bool | None:
+    """A JSON true/false (or null when ``nullable``); anything else (``"false"``, 0) is refused,
+    never coerced: ``bool("false")`` is True."""
+    value = data.get(key) if nullable else data[key]
+    if isinstance(value, bool) or (nullable and value is None):
+        return value
+    allowed = "true, false or null" if nullable else "true or false"
+    raise ValueError(f"{key} must be {allowed}, not {value!r}")
+
+
 @dataclass(frozen=True)
 class ExemptionInfo:
     """The exemption that matched a member (applied, or expired and no longer applied)."""
@@ -89,7 +99,7 @@ class ExemptionInfo:
             owner=str(data["owner"]),
             ticket=str(data["ticket"]),
             expires=str(data["expires"]),
-            expired=bool(data["expired"]),
+            expired=bool(_flag(data, "expired", nullable=False)),
             days_left=int(data["days_left"]),
         )
 
@@ -134,7 +144,7 @@ class Result:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Result:
         exemption = data.get("exemption")
-        hsp = data.get("has_secure_mobile_phone")
+        hsp = _flag(data, "has_secure_mobile_phone", nullable=True)
         tags = data.get("tags") or {}
         return cls(
             account_id=str(data["account_id"]),
@@ -142,7 +152,7 @@ class Result:
             type=str(data.get("type") or ""),
             status=str(data.get("status") or ""),
             folder_path=str(data.get("folder_path") or ""),
-            has_secure_mobile_phone=None if hsp is None else bool(hsp),
+            has_secure_mobile_phone=hsp,
             secure_mobile_phone_masked=data.get("secure_mobile_phone_masked"),
             result=Status(data["result"]),
             severity=Severity(data["severity"]),

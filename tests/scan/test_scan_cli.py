@@ -282,3 +282,69 @@ def test_demo_runs_the_whole_job(rdscan, tmp_path):
     report = json.loads((out / "report.json").read_text())
     assert report["summary"]["EXEMPT"] > 0 and report["summary"]["FAIL"] > 0
     assert "report.html" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("has_secure_mobile_phone", "false"), ("has_secure_mobile_phone", 0), ("expired", "false")],
+)
+def test_a_report_json_with_a_non_boolean_flag_is_refused_not_read_as_true(tmp_path, field, value):
+    """report.json says true|false|null: a string "false" must not be re-read as true (a member
+    without a phone rendered as having one) but refused as corrupt."""
+    from scanner.errors import ResultsFileError
+    from scanner.results_file import load_results
+
+    account = {
+        "account_id": "1000000000000001",
+        "display_name": "prod-web",
+        "type": "ResourceAccount",
+        "status": "CreateSuccess",
+        "folder_path": "Root",
+        "has_secure_mobile_phone": False,
+        "secure_mobile_phone_masked": None,
+        "result": "FAIL",
+        "severity": "high",
+        "reason": "expired exemption",
+        "remediation": "api",
+        "exemption": {
+            "scope": "account:1000000000000001",
+            "reason": "r",
+            "owner": "o",
+            "ticket": "T-1",
+            "expires": "2026-01-01",
+            "expired": True,
+            "days_left": -3,
+        },
+    }
+    if field == "expired":
+        account["exemption"]["expired"] = value
+    else:
+        account[field] = value
+    report = {
+        "schema_version": 1,
+        "scan": {
+            "id": "scan-1",
+            "started_at": "2026-11-27T00:00:00Z",
+            "finished_at": "2026-11-27T00:00:01Z",
+            "tool_version": "0.1.0",
+            "site": "cn",
+            "caller": {"arn": "acs:ram::1:user/a", "account_id": "1", "identity_type": "RAMUser"},
+            "resource_directory": {"id": "rd-1", "master_account_id": "1"},
+            "policy": {"id": "p", "digest": "sha256:00"},
+            "api_calls": {},
+            "coverage": {"members": 1, "evaluated": 1, "errors": 0},
+        },
+        "accounts": [account],
+        "summary": {"PASS": 0, "FAIL": 1, "EXEMPT": 0, "SKIPPED": 0, "ERROR": 0},
+    }
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps(report))
+    with pytest.raises(ResultsFileError) as info:
+        load_results(path)
+    assert field in str(info.value)
+    account[field if field != "expired" else "has_secure_mobile_phone"] = False
+    if field == "expired":
+        account["exemption"]["expired"] = True
+    path.write_text(json.dumps(report))
+    scan, _ = load_results(path)  # the well-formed file still loads
+    assert scan.results[0].has_secure_mobile_phone is False
