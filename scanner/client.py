@@ -620,7 +620,9 @@ def _classify_response(exc: ResponseException, action: str) -> _Failure:
             CredentialsError("no credentials were configured", hint=CREDENTIALS_HINT),
             retryable=False,
         )
-    if code.startswith("Throttling") or code == "Rejected.Throttling" or retry_after:
+    throttling_code = code.startswith("Throttling") or code == "Rejected.Throttling"
+    # a retry-after paces throttling (429, 5xx); it never makes a 4xx business error retryable
+    if throttling_code or (retry_after and (status is None or status == 429 or status >= 500)):
         return _Failure(
             Throttled(
                 message,

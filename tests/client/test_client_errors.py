@@ -261,3 +261,16 @@ def test_a_malformed_sts_answer_never_puts_its_secret_into_the_error():
     token = CredentialException("result: SecurityToken=CAIS-token-value&Signature=abc%2F")
     text = str(_classify(token, "GetAccount").error)
     assert "CAIS-token-value" not in text and "abc%2F" not in text
+
+
+def test_a_business_error_with_a_retry_after_header_is_not_retried(small, make_settings):
+    """x-acs-retry-after paces a retry of a throttled call; on a 4xx business error (here the
+    member is gone) it does not make the error worth retrying, nor count as throttling."""
+    data, srv = small
+    srv.script_fault("GetAccount", 5, "EntityNotExists.Account", status=404, retry_after_ms=20)
+    client = RdClient(make_settings(srv, max_attempts=4))
+    with pytest.raises(NotFound) as info:
+        client.get_account_phone(data["accounts"][0]["id"])
+    assert info.value.code == "EntityNotExists.Account"
+    assert client.api_calls() == {"GetAccount": 1}
+    assert client.throttled_count() == 0
