@@ -62,6 +62,12 @@ def parse_phones_csv(text: str, *, source: str = "phones file") -> dict[str, str
         account_id, phone = row[id_col].strip(), row[phone_col].strip()
         if not account_id or not phone:
             raise ConfigError(f"{source} line {number}: empty account_id or phone")
+        if "-" in account_id or account_id.startswith("+"):  # a number where the id should be
+            raise ConfigError(
+                f"{source} line {number}: the account_id column holds a phone number "
+                f"({mask_phone(account_id)}), not an account id",
+                hint="the columns are swapped: the header names them, e.g. `account_id,phone`",
+            )
         if account_id in numbers and numbers[account_id] != phone:
             raise ConfigError(
                 f"{source} line {number}: account {account_id} is listed twice with different "

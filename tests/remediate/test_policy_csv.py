@@ -155,3 +155,30 @@ def test_printed_policies_suffice_on_the_emulator(
     assert [o.outcome for o in summary.outcomes] == ["verified"], op.text()
     granted = {a.split(":")[1] for a in actions_of(policy_document("remediate"))}
     assert granted >= set(fixer.api_calls())
+
+
+def test_phones_csv_with_swapped_columns_never_shows_a_number(
+    emulator, report_file, cli_env, tmp_path: Path
+) -> None:
+    """Values in the wrong columns: the 'account ids' are phone numbers. They were printed in
+    full as accounts not found in the results; now the file is refused, numbers masked."""
+    with pytest.raises(ConfigError, match="line 2") as info:
+        parse_phones_csv("account_id,phone\n86-13700001111,1000000000015838\n")
+    assert "13700001111" not in info.value.message + (info.value.hint or "")
+    assert "86-137****1111" in info.value.message
+    assert "swapped" in (info.value.hint or "")
+
+    srv = emulator()
+    report = report_file(["1000000000015838"])
+    phones = tmp_path / "phones.csv"
+    phones.write_text("phone,account_id\n1000000000015838,+86-13700001111\n")
+    args = ["remediate", "--from", str(report), "--phones", str(phones), "--dry-run"]
+    args += ["--endpoint", srv.endpoint, "--protocol", "http"]
+    result = CliRunner().invoke(main, args, env=cli_env())
+    assert "13700001111" not in result.output, result.output
+    assert result.exit_code == 2 and "swapped" in result.output
+    assert srv.call_counts().get("SendVerificationCodeForBindSecureMobilePhone", 0) == 0
+    phones.write_text("account_id,phone\n13700001111,86-13700002222\n")  # no dash: not caught
+    result = CliRunner().invoke(main, args, env=cli_env())
+    assert "not in the scan results" in result.output, result.output
+    assert "137****1111" in result.output and "13700001111" not in result.output
