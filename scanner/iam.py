@@ -1,8 +1,9 @@
 """Least-privilege RAM policy documents for the identities that run rdscan.
 
 ``audit``: read-only, enough to scan (the scanning identity can stay read-only).
-``remediate``: what the guided remediation calls: the caller check, GetAccount before and after,
-Send and Bind. Attach it to a separate identity used only for remediation.
+``remediate``: what `rdscan remediate` calls: the read-only scan (it scans first when no
+``--from`` is given), the caller check, GetAccount before and after, and Send and Bind. Attach it
+to a separate identity used only for remediation.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ AUDIT_ACTIONS: tuple[str, ...] = (
     "resourcemanager:GetFolder",
 )
 
-REMEDIATE_READ_ACTIONS: tuple[str, ...] = ("resourcemanager:GetAccount",)
+# `rdscan remediate` without --from runs the same scan first: the remediate identity reads too.
+REMEDIATE_READ_ACTIONS: tuple[str, ...] = AUDIT_ACTIONS
 
 REMEDIATE_WRITE_ACTIONS: tuple[str, ...] = (
     "resourcemanager:SendVerificationCodeForBindSecureMobilePhone",
