@@ -283,9 +283,11 @@ class RdClient:
         self._credentials()  # a credentials problem is raised before anything is counted
         with self._rng_lock:
             seed = self._rng.random()
-        backoff = Backoff(self._policy, clock=self._clock, rng=random.Random(seed))
+        backoff: Backoff | None = None
         while True:
             self._limiter.acquire(action)
+            if backoff is None:  # the retry budget starts with the first attempt, not the queue
+                backoff = Backoff(self._policy, clock=self._clock, rng=random.Random(seed))
             with self._count_lock:
                 self._counts[action] = self._counts.get(action, 0) + 1
             try:

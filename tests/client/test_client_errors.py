@@ -274,3 +274,24 @@ def test_a_business_error_with_a_retry_after_header_is_not_retried(small, make_s
     assert info.value.code == "EntityNotExists.Account"
     assert client.api_calls() == {"GetAccount": 1}
     assert client.throttled_count() == 0
+
+
+def test_the_retry_budget_counts_from_the_first_attempt_not_the_wait_for_a_token(
+    small, make_settings
+):
+    """--retry-budget bounds the time a call spends retrying. Waiting for its turn in the
+    client's own rate limiter (long with a low --rate and many workers) is not retrying: a call
+    that waited longer than the budget must still get its retries."""
+    data, srv = small
+    now = [0.0]  # a fake clock that the client's sleeps advance: no real waiting
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    settings = make_settings(srv, rate=0.1, retry_budget_s=5.0, max_attempts=3)
+    client = RdClient(settings, clock=lambda: now[0], sleep=sleep)
+    client.get_account_phone(data["accounts"][0]["id"])  # takes the token: the next waits 10 s
+    srv.script_fault("GetAccount", 1, "ServiceUnavailable", status=503)
+    phone = client.get_account_phone(data["accounts"][1]["id"])
+    assert phone.has_secure_mobile_phone is not None
+    assert client.api_calls() == {"GetAccount": 3}
