@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Protocol
@@ -27,7 +28,7 @@ from .api import (
 from .explain import explain
 from .plan import BAD_PHONE, INVALID_NUMBER, MANUAL, NOT_FAILING, Plan, PlanItem, check_caller
 
-_CODE_RE = re.compile(r"^\d{6}$")
+_CODE_RE = re.compile(r"^[0-9]{6}$")  # ASCII: other digits never reach Bind
 
 # ---- the guided flow ------------------------------------------------------------------------
 
@@ -125,6 +126,7 @@ class _Member:
 
     item: PlanItem
     phone: PhoneNumber | None = None
+    phone_problem: str = ""  # why the last number typed was refused
     sends: int = 0
     request_ids: list[str] = field(default_factory=list)
 
@@ -246,7 +248,12 @@ class Remediator:
             outcome = {MANUAL: MANUAL, BAD_PHONE: INVALID_NUMBER}.get(item.kind, SKIPPED)
             return self._outcome(m, outcome, item.problem)
         if m.phone is None:
-            m.phone = self._ask_phone(item)
+            m.phone = self._ask_phone(m)
+            if m.phone is None and m.phone_problem:  # every number typed broke a rule
+                detail = f"no valid number given: {m.phone_problem}"
+                self.journal.append("skip", "skipped", account_id=aid, detail=detail)
+                self._notify("error", item, "skipped: " + detail)
+                return self._outcome(m, INVALID_NUMBER, detail)
             if m.phone is None:
                 self.journal.append("skip", "skipped", account_id=aid, detail="no number given")
                 self._notify("warn", item, "skipped: no number given")
@@ -276,16 +283,18 @@ class Remediator:
         self.journal.append("confirm", "confirmed", account_id=aid, phone_masked=m.phone.masked)
         return self._send_and_bind(m)
 
-    def _ask_phone(self, item: PlanItem) -> PhoneNumber | None:
-        problem = ""
+    def _ask_phone(self, m: _Member) -> PhoneNumber | None:
+        item, problem = m.item, ""
         for _ in range(self.options.max_phone_prompts):
             raw = self.op.ask_phone(item, problem)
             if not raw:
+                m.phone_problem = ""
                 return None
             try:
                 return validate_phone(raw, self.site)
             except RemediationError as exc:
                 problem = exc.message + (f" ({exc.hint})" if exc.hint else "")
+                m.phone_problem = exc.message
                 self._notify("error", item, exc.message, exc.hint or "")
         return None
 
@@ -338,7 +347,9 @@ class Remediator:
         item, aid, masked = m.item, m.item.account_id, m.phone.masked
         tries = self.options.max_code_attempts
         while tries > 0:
-            code = self.op.ask_code(item, m.phone, sent, tries).strip()
+            # NFKC: full-width digits from an input method are the digits they look like
+            code = unicodedata.normalize("NFKC", self.op.ask_code(item, m.phone, sent, tries))
+            code = code.strip()
             if code.lower() == "r":
                 return "new code requested"
             if not code:

@@ -356,3 +356,41 @@ def test_expiry_without_a_zone_is_read_as_utc_not_a_crash():
     assert not expired(SentCode("2026-11-27T12:05:00.5", "r"), now)
     assert expired(SentCode("2026-11-27T11:59:00Z", "r"), now)
     assert not expired(SentCode("not a time", "r"), now)
+
+
+def test_full_width_code_is_read_as_digits_not_a_wrong_code(
+    emulator, sample_fixture, settings_for, scripted, code_of, tmp_path
+):
+    srv = emulator()
+
+    def full_width(aid: str) -> str:  # an input method left in full-width mode
+        return "".join(chr(ord(d) - ord("0") + 0xFF10) for d in code_of(srv, aid))
+
+    op = scripted(confirm={A: True}, codes=[full_width])
+    summary = _run(srv, settings_for(srv), scan_of(sample_fixture, [A]), op, tmp_path / "j")
+    assert summary.outcomes[0].outcome == "verified", op.text()
+    assert srv.call_counts()[BIND] == 1
+
+
+def test_other_digits_never_reach_bind(emulator, sample_fixture, settings_for, scripted, tmp_path):
+    srv = emulator()
+    arabic_indic = "".join(chr(0x0660 + int(d)) for d in "123456")
+    op = scripted(confirm={A: True}, codes=[arabic_indic, ""])
+    summary = _run(srv, settings_for(srv), scan_of(sample_fixture, [A]), op, tmp_path / "j")
+    assert summary.outcomes[0].outcome == "failed"
+    assert srv.call_counts().get(BIND, 0) == 0  # not a code: asked again, not counted
+    assert "6 digits" in op.text()
+
+
+def test_typed_numbers_all_breaking_the_rule_is_invalid_number(
+    emulator, sample_fixture, settings_for, scripted, tmp_path
+):
+    srv = emulator()
+    op = scripted(confirm={A: True}, phones=["1-2025550100"] * 3)
+    summary = _run(
+        srv, settings_for(srv), scan_of(sample_fixture, [A]), op, tmp_path / "j", phones=_phones()
+    )
+    assert summary.outcomes[0].outcome == "invalid_number"
+    assert "China-site rule" in summary.outcomes[0].detail
+    assert not summary.complete  # the run exits non-zero: a number broke a rule
+    assert srv.call_counts().get(SEND, 0) == 0
