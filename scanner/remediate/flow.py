@@ -15,6 +15,7 @@ from ..journal import (
     DECLINED,
     DONE_STATES,
     FAILED,
+    PENDING,
     SKIPPED,
     VERIFIED,
     JournalWriter,
@@ -265,6 +266,23 @@ class Remediator:
             return self._api_failure(m, "verify", exc, before="checking the member")
         if state.has_secure_mobile_phone:
             masked = state.secure_mobile_phone_masked or ""
+            if self._bound_before_interruption(prior, masked):
+                assert prior is not None
+                rid = prior.request_id if prior.last_action == "bind" else ""
+                detail = (
+                    "HasSecureMobilePhone=true: bound to the number the interrupted run sent a "
+                    f"code to (its last step: {prior.last_action})"
+                )
+                self.journal.append(
+                    "verify",
+                    "verified",
+                    account_id=aid,
+                    phone_masked=masked,
+                    request_id=rid,
+                    detail=detail,
+                )
+                self._notify("ok", item, f"bound and verified: {masked} (before the interruption)")
+                return MemberOutcome(aid, item.result.display_name, masked, VERIFIED, detail, rid)
             self.journal.append(
                 "skip",
                 "already_bound",
@@ -282,6 +300,18 @@ class Remediator:
             return self._outcome(m, DECLINED)
         self.journal.append("confirm", "confirmed", account_id=aid, phone_masked=m.phone.masked)
         return self._send_and_bind(m)
+
+    @staticmethod
+    def _bound_before_interruption(prior: MemberState | None, masked_now: str) -> bool:
+        """A run killed after its Bind went through (before the line saying so): the journal
+        left the member mid-flow after a Send, and the number bound now is the one it used."""
+        return (
+            prior is not None
+            and prior.state == PENDING
+            and prior.last_action in ("send", "bind")
+            and bool(masked_now)
+            and masked_now == prior.phone_masked
+        )
 
     def _ask_phone(self, m: _Member) -> PhoneNumber | None:
         item, problem = m.item, ""

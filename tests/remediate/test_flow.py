@@ -394,3 +394,32 @@ def test_typed_numbers_all_breaking_the_rule_is_invalid_number(
     assert "China-site rule" in summary.outcomes[0].detail
     assert not summary.complete  # the run exits non-zero: a number broke a rule
     assert srv.call_counts().get(SEND, 0) == 0
+
+
+def test_resume_after_a_crash_past_bind_records_verified(
+    emulator, sample_fixture, settings_for, scripted, tmp_path
+):
+    """Killed after Bind went through but before its line: the resume finds the number it sent a
+    code to bound, and records verified (GetAccount true), not 'bound before this run'. A member
+    bound meanwhile to another number stays already_bound."""
+    srv = emulator()
+    journal = tmp_path / "j"
+    with JournalWriter(journal, operator_arn="arn") as j:  # what the killed run left
+        for aid in (A, B):
+            j.append("confirm", "confirmed", account_id=aid, phone_masked="86-137****1111")
+            j.append("send", "sent", account_id=aid, phone_masked="86-137****1111")
+    srv.state.bind_phone(A, "86-13700001111")  # our Bind, whose line was never written
+    srv.state.bind_phone(B, "86-13600009999")  # someone else's number
+    op = scripted()
+    summary = _run(
+        srv, settings_for(srv), scan_of(sample_fixture, [A, B]), op, journal, resume=True
+    )
+    assert {o.account_id: o.outcome for o in summary.outcomes} == {
+        A: "verified",
+        B: "already_bound",
+    }
+    assert op.asked == [] and srv.call_counts().get(SEND, 0) == 0
+    assert {o.account_id: o.outcome for o in load_outcomes(journal)} == {
+        A: "verified",
+        B: "already_bound",
+    }
