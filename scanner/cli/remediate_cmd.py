@@ -23,7 +23,7 @@ from ..journal import (
     verify_journal,
 )
 from ..phone_sources import PhoneSources, load_phones_csv
-from ..phones import PhoneNumber, mask_phone
+from ..phones import PhoneNumber
 from ..remediate import (
     DryRun,
     Event,
@@ -231,11 +231,7 @@ def _warn_unused_numbers(by_account: Mapping[str, str], scan: ScanResult) -> Non
     known = {r.account_id for r in scan.results}
     unknown = [a for a in by_account if a not in known]
     if unknown:
-        # an account id is 16 digits; anything else may be a number in the wrong column
-        ids = [
-            a if a.isascii() and a.isdigit() and len(a) == 16 else mask_phone(a) for a in unknown
-        ]
-        shown = ", ".join(printable(a or "") for a in ids[:5]) + (", ..." if len(ids) > 5 else "")
+        shown = ", ".join(printable(a) for a in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
         click.echo(
             f"Warning: the phones file lists {len(unknown)} account(s) not in the scan results "
             f"(not used): {shown}",
