@@ -243,7 +243,7 @@ def _read_phones(
             phone = client.get_account_phone(aid)
         except ApiError as err:  # after retries: the member is kept with the reason
             breaker.record(err)
-            return err
+            return err.with_traceback(None)  # kept per member: not its frames, SDK objects
         breaker.record(None)
         return phone
 
