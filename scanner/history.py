@@ -142,6 +142,12 @@ class History:
                 conn.executescript(_SCHEMA)
                 yield conn
             except sqlite3.DatabaseError as exc:
+                if "locked" in str(exc) or "busy" in str(exc):  # a good history, held by another
+                    raise ConfigError(
+                        f"scan history {self.path} is in use by another program ({exc})",
+                        hint="wait for the other rdscan or SQLite program to finish, "
+                        "or pass another --history",
+                    ) from None
                 raise ConfigError(
                     f"scan history {self.path} is not a usable rdscan history ({exc})",
                     hint="move the file away (a new one is created), or pass another --history",

@@ -150,3 +150,20 @@ def test_cli_unknown_scan_is_an_error_without_traceback(store: History) -> None:
     assert out.exit_code == 2
     assert "Error: no scan 'zzz'" in out.output
     assert "Traceback" not in out.output
+
+
+def test_a_history_locked_by_another_program_is_not_called_unusable(store: History) -> None:
+    """A history another program holds a write lock on (a SQLite browser, a scan stuck while
+    recording) is a good history in use: the hint must not tell the user to move it away.
+    (The write waits out SQLite's busy timeout, 5 s, before it gives up.)"""
+    holder = sqlite3.connect(store.path, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        with pytest.raises(ConfigError) as info:
+            store.record(_scan("scan-c", "2026-11-15T00:00:00Z", [_result("1", Status.PASS)]))
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert "in use by another program" in info.value.message
+    assert "move the file away" not in (info.value.hint or "")
+    assert len(store.scans()) == 2  # and it is intact
