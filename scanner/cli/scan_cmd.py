@@ -181,6 +181,8 @@ def execute_scan(settings: Settings, opts: ScanOptions) -> int:
             History(opts.history).record(scan)
         except ConfigError as err:  # the scan ran and its reports exist: exit with its own code
             click.echo(f"Warning: this scan was not recorded in the history: {err}", err=True)
+            if err.hint:
+                click.echo(f"Fix: {err.hint}", err=True)
             opts = replace(opts, history=None)
     code = exit_code(scan.results, opts.fail_on)
     _print_summary(scan, written, code, opts)

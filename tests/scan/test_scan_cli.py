@@ -185,7 +185,7 @@ def test_a_history_that_fails_to_record_after_the_scan_ran_keeps_the_scan_exit_c
     assert proc.returncode == 1, (proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stderr + proc.stdout
     assert "not recorded in the history" in proc.stderr
-    assert "disk is full" in proc.stderr
+    assert "disk is full" in proc.stderr and "Fix: " in proc.stderr
     assert (tmp_path / "rdscan-report" / "report.json").is_file()
     assert len(History(hist).scans()) == 1  # the failed write left the store as it was
 
