@@ -113,6 +113,11 @@ class _Failure:
     retry_after_ms: int | None = None
 
 
+def _is_throttling(failure: _Failure) -> bool:
+    code = getattr(failure.error, "code", "") or ""
+    return code.startswith("Throttling") or code == "Rejected.Throttling"
+
+
 class RdClient:
     """Rate-limited, retrying access to the Resource Directory APIs. Thread-safe."""
 
@@ -249,6 +254,7 @@ class RdClient:
             lambda: self._rdm().send_verification_code_for_bind_secure_mobile_phone_with_options(
                 request, self._runtime()
             ),
+            idempotent=False,
         )
         return SendCodeResult(
             expiration=str(body.get("ExpirationDate") or ""),
@@ -263,6 +269,7 @@ class RdClient:
         body = self._call(
             "BindSecureMobilePhone",
             lambda: self._rdm().bind_secure_mobile_phone_with_options(request, self._runtime()),
+            idempotent=False,
         )
         return str(body.get("RequestId") or "")
 
@@ -278,8 +285,16 @@ class RdClient:
 
     # ---------------------------------------------------------------- the call loop
 
-    def _call(self, action: str, send: Callable[[], Any]) -> dict[str, Any]:
-        """Send one API call through the rate limiter, retrying what is worth retrying."""
+    def _call(
+        self, action: str, send: Callable[[], Any], *, idempotent: bool = True
+    ) -> dict[str, Any]:
+        """Send one API call through the rate limiter, retrying what is worth retrying.
+
+        A call that is not ``idempotent`` (Send delivers an SMS and counts against the daily
+        limit; Bind may already have bound) is retried only after throttling, which the gateway
+        answers before the call is processed; a 5xx, timeout or dropped connection may have
+        done the work, so it is reported, not repeated.
+        """
         self._credentials()  # a credentials problem is raised before anything is counted
         with self._rng_lock:
             seed = self._rng.random()
@@ -308,7 +323,7 @@ class RdClient:
                 self._limiter.throttled(action)
                 with self._count_lock:
                     self._throttled += 1
-            if not failure.retryable:
+            if not failure.retryable or (not idempotent and not _is_throttling(failure)):
                 raise failure.error from None
             delay = backoff.next_delay(failure.retry_after_ms)
             if delay is None:

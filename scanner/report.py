@@ -317,6 +317,37 @@ def _written_sha256(path: Path) -> str:
         raise ConfigError(f"cannot read back {path}: {exc.strerror or exc}") from None
 
 
+def render_formats(
+    scan: ScanResult,
+    formats: Sequence[str],
+    *,
+    source_sha256: str,
+    remediations: Sequence[RemediationOutcome] = (),
+    templates_dir: Path | None = None,
+) -> dict[str, str]:
+    """Render the html/md/csv reports of ``formats`` (json excluded) to strings."""
+    texts: dict[str, str] = {}
+    for fmt in parse_formats(formats) if formats else []:
+        if fmt == "html":
+            texts[fmt] = render_html(scan, source_sha256, remediations, templates_dir=templates_dir)
+        elif fmt == "md":
+            texts[fmt] = render_markdown(
+                scan, source_sha256, remediations, templates_dir=templates_dir
+            )
+        elif fmt == "csv":
+            texts[fmt] = render_csv(scan)
+    return texts
+
+
+def _write_all(texts: dict[str, str], output_dir: Path) -> dict[str, Path]:
+    written: dict[str, Path] = {}
+    for fmt, text in texts.items():
+        path = Path(output_dir) / FILE_NAMES[fmt]
+        _write(path, text)
+        written[fmt] = path
+    return written
+
+
 def write_rendered(
     scan: ScanResult,
     formats: Sequence[str],
@@ -331,22 +362,14 @@ def write_rendered(
     Everything is rendered before the first file is written, so a template error leaves the
     folder as it was.
     """
-    texts: dict[str, str] = {}
-    for fmt in parse_formats(formats) if formats else []:
-        if fmt == "html":
-            texts[fmt] = render_html(scan, source_sha256, remediations, templates_dir=templates_dir)
-        elif fmt == "md":
-            texts[fmt] = render_markdown(
-                scan, source_sha256, remediations, templates_dir=templates_dir
-            )
-        elif fmt == "csv":
-            texts[fmt] = render_csv(scan)
-    written: dict[str, Path] = {}
-    for fmt, text in texts.items():
-        path = Path(output_dir) / FILE_NAMES[fmt]
-        _write(path, text)
-        written[fmt] = path
-    return written
+    texts = render_formats(
+        scan,
+        formats,
+        source_sha256=source_sha256,
+        remediations=remediations,
+        templates_dir=templates_dir,
+    )
+    return _write_all(texts, output_dir)
 
 
 def write_reports(
@@ -361,21 +384,23 @@ def write_reports(
 
     report.json is written first, and always (even when ``json`` is not among ``formats``):
     it is the record the HTML and Markdown footers name by the SHA-256 of its exact bytes, and
-    what ``rdscan report`` re-renders from.
+    what ``rdscan report`` re-renders from. Every format is rendered before the first file is
+    written, so a template error leaves the folder as it was.
     """
     names = parse_formats(formats)
     text = render_json(scan)
+    source_sha256 = sha256_hex(text.encode("utf-8"))
+    texts = render_formats(
+        scan,
+        [f for f in names if f != "json"],
+        source_sha256=source_sha256,
+        remediations=remediations,
+        templates_dir=templates_dir,
+    )
     json_path = Path(output_dir) / FILE_NAMES["json"]
     _write(json_path, text)
+    if _written_sha256(json_path) != source_sha256:  # the footers must name these exact bytes
+        raise ConfigError(f"{json_path} changed while it was written", hint="run the scan again")
     written = {"json": json_path}
-    written.update(
-        write_rendered(
-            scan,
-            [f for f in names if f != "json"],
-            output_dir,
-            source_sha256=_written_sha256(json_path),
-            remediations=remediations,
-            templates_dir=templates_dir,
-        )
-    )
+    written.update(_write_all(texts, output_dir))
     return written

@@ -218,7 +218,7 @@ def _print_summary(
         click.echo(f"\nTop failing members ({min(len(failing), TOP_FAILING)} of {len(failing)}):")
         rows = [
             (
-                r.account_id,
+                printable(r.account_id),
                 printable(r.display_name)[:40],
                 printable(r.folder_path)[:40],
                 r.severity.value,
@@ -231,7 +231,7 @@ def _print_summary(
     if errors:
         click.echo(f"\nMembers that could not be evaluated ({len(errors)}):")
         for r in errors[:TOP_FAILING]:
-            click.echo(f"  {r.account_id}  {printable(r.reason)}")
+            click.echo(f"  {printable(r.account_id)}  {printable(r.reason)}")
     click.echo("\nReports:")
     for fmt, path in written.items():
         click.echo(f"  {fmt:<5} {path}")

@@ -94,7 +94,15 @@ def explain(error: ScannerError) -> Explanation:
     code = getattr(error, "code", "") or ""
     if code in EXPLANATIONS:
         return EXPLANATIONS[code]
-    if code.startswith("Throttling") or code == "ServiceUnavailable":
+    status = getattr(error, "status", None)
+    if (status is not None and status >= 500) or code in ("ServiceUnavailable", "InternalError"):
+        return Explanation(
+            "The service failed while handling the call; it may or may not have been done "
+            "(a code may have been sent). rdscan does not repeat Send or Bind by itself.",
+            "Run `rdscan remediate --resume` later: the member is read again with GetAccount "
+            "before anything is sent.",
+        )
+    if code.startswith("Throttling"):
         return Explanation(
             "The API kept refusing requests for flow control, even after retries.",
             "Wait a minute, then run `rdscan remediate --resume`.",

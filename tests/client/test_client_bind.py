@@ -64,3 +64,34 @@ def test_auditor_may_not_bind_and_is_told_how_to_fix_it(directory, make_settings
     assert info.value.status == 403
     assert "print-policy" in (info.value.hint or "")
     assert srv.outbox() == []
+
+
+SEND = "SendVerificationCodeForBindSecureMobilePhone"
+
+
+def test_send_and_bind_are_not_repeated_after_a_5xx(directory, make_settings):
+    """A 5xx may have delivered the SMS (or bound): report it, never send a second time."""
+    srv, account_id = directory
+    client = RdClient(make_settings(srv, "operator"))
+    srv.script_fault(action=SEND, count=1, code="ServiceUnavailable", status=503)
+    with pytest.raises(ApiError) as err:
+        client.send_verification_code(account_id, "86-13900009999")
+    assert err.value.status == 503
+    assert srv.call_counts()[SEND] == 1
+    client.send_verification_code(account_id, "86-13900009999")
+    code = srv.outbox()[-1]["code"]
+    srv.script_fault(action="BindSecureMobilePhone", count=1, code="InternalError", status=500)
+    with pytest.raises(ApiError):
+        client.bind_secure_mobile_phone(account_id, "86-13900009999", code)
+    assert srv.call_counts()["BindSecureMobilePhone"] == 1
+
+
+def test_send_is_retried_after_throttling(directory, make_settings):
+    """Throttling is answered before the call is processed, so a retry is safe."""
+    srv, account_id = directory
+    client = RdClient(make_settings(srv, "operator"))
+    srv.script_fault(action=SEND, count=2, code="Throttling.User", status=400)
+    sent = client.send_verification_code(account_id, "86-13900009999")
+    assert sent.request_id
+    assert srv.call_counts()[SEND] == 3
+    assert len(srv.outbox()) == 1

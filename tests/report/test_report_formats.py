@@ -162,6 +162,15 @@ def test_custom_templates_dir_is_used(tmp_path, golden_scan) -> None:  # type: i
     assert text == "custom rd-3G6R01 5 &lt;img src=x onerror=alert(1)&gt;\n"
 
 
+def test_a_template_failing_while_rendering_writes_nothing(tmp_path, golden_scan) -> None:  # type: ignore[no-untyped-def]
+    """Every format is rendered before the first file (report.json included) is written."""
+    (tmp_path / "tpl").mkdir()
+    (tmp_path / "tpl" / "report.md.j2").write_text("{{ v.no_such_field.deeper }}\n")
+    with pytest.raises(ConfigError):
+        write_reports(golden_scan, ["json", "md"], tmp_path / "out", templates_dir=tmp_path / "tpl")
+    assert not (tmp_path / "out").exists()
+
+
 # --- HTML ----------------------------------------------------------------------------------------
 
 
