@@ -97,6 +97,7 @@ class AccountPhone:
 
     has_secure_mobile_phone: bool | None
     secure_mobile_phone_masked: str | None
+    account_type: str | None = None  # ResourceAccount | CloudAccount, as GetAccount says now
 
 
 @dataclass(frozen=True)
@@ -239,9 +240,11 @@ class RdClient:
         account = body.get("Account") or {}
         flag = account.get("HasSecureMobilePhone")
         phone = account.get("SecureMobilePhone")
+        kind = account.get("Type")
         return AccountPhone(
             has_secure_mobile_phone=flag if isinstance(flag, bool) else None,
             secure_mobile_phone_masked=mask_phone(str(phone)) if phone else None,
+            account_type=str(kind) if kind else None,
         )
 
     def send_verification_code(self, account_id: str, phone_wire: str) -> SendCodeResult:

@@ -19,6 +19,7 @@ GET_ACCOUNT = "GetAccount"
 class PhoneState:
     has_secure_mobile_phone: bool | None
     secure_mobile_phone_masked: str | None
+    account_type: str | None = None  # as GetAccount says now (None: not reported)
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class RdClientApi:
         return PhoneState(
             has_secure_mobile_phone=got.has_secure_mobile_phone,
             secure_mobile_phone_masked=mask_phone(got.secure_mobile_phone_masked),
+            account_type=getattr(got, "account_type", None),
         )
 
     def send_code(self, account_id: str, phone_wire: str) -> SentCode:

@@ -294,6 +294,15 @@ class Remediator:
             return MemberOutcome(
                 aid, item.result.display_name, masked, ALREADY_BOUND, "bound before this run"
             )
+        if state.account_type and state.account_type != "ResourceAccount":
+            # the results file is older than the member's type: never send to a CloudAccount
+            detail = (
+                f"GetAccount now shows a {state.account_type}: the API cannot bind its phone; "
+                "its owner binds one in their own console"
+            )
+            self.journal.append("skip", "skipped", account_id=aid, detail=detail)
+            self._notify("warn", item, f"skipped: {detail}")
+            return self._outcome(m, MANUAL, detail)
         if not self.op.confirm(item, m.phone):
             self.journal.append("confirm", "declined", account_id=aid, phone_masked=m.phone.masked)
             self._notify("info", item, "declined: nothing sent")

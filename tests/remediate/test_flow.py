@@ -423,3 +423,25 @@ def test_resume_after_a_crash_past_bind_records_verified(
         A: "verified",
         B: "already_bound",
     }
+
+
+def test_a_member_that_is_now_a_cloud_account_is_never_sent(
+    emulator, sample_fixture, settings_for, scripted, tmp_path
+):
+    """The results file says ResourceAccount, GetAccount says CloudAccount now: trust the API."""
+    from dataclasses import replace
+
+    from scanner.findings import Remediation
+
+    srv = emulator()
+    scan = scan_of(sample_fixture, [CLOUD_ACCOUNT])
+    stale = replace(scan.results[0], type="ResourceAccount", remediation=Remediation.API)
+    scan = replace(scan, results=(stale,))
+    op = scripted(confirm={CLOUD_ACCOUNT: True})
+    phones = PhoneSources(by_account={CLOUD_ACCOUNT: "86-13700001111"})
+    summary = _run(srv, settings_for(srv), scan, op, tmp_path / "j", phones=phones)
+    (outcome,) = summary.outcomes
+    assert outcome.outcome == "manual"
+    assert "CloudAccount" in outcome.detail
+    assert srv.call_counts().get(SEND, 0) == 0 and srv.call_counts().get(BIND, 0) == 0
+    assert not [a for a in op.asked if a[0] == "confirm"]
