@@ -21,6 +21,37 @@ for _var in (
     os.environ.pop(_var, None)
 
 
+# ---- rdscan as a child process ------------------------------------------------------------
+
+
+def child_process_env(
+    caller: tuple[str | None, str | None] | None = None, **extra: str
+) -> dict[str, str]:
+    """Environment for `rdscan` run as a real process: this one, less proxies and any
+    ALIBABA_*/RDSCAN_* setting, offline (no ECS metadata, no CLI profile), with ``caller``'s
+    AccessKey (None, or a None part, leaves it unset) and ``extra`` on top."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.lower().endswith("_proxy") and not k.startswith(("ALIBABA_", "RDSCAN_"))
+    }
+    env.update(
+        ALIBABA_CLOUD_ECS_METADATA_DISABLED="true",
+        ALIBABA_CLOUD_CLI_PROFILE_DISABLED="true",
+        NO_PROXY="127.0.0.1,localhost",
+        no_proxy="127.0.0.1,localhost",
+        PYTHONUNBUFFERED="1",
+        COLUMNS="200",
+    )
+    key_id, secret = caller or (None, None)
+    if key_id:
+        env["ALIBABA_CLOUD_ACCESS_KEY_ID"] = key_id
+    if secret:
+        env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"] = secret
+    env.update(extra)
+    return env
+
+
 # ---- emulator fixtures (shared by every area's tests) ----------------------------------------
 from collections.abc import Callable, Iterator  # noqa: E402
 from typing import Any  # noqa: E402

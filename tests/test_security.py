@@ -10,7 +10,6 @@ run's folder (reports, history SQLite, journal) and every captured stdout/stderr
 from __future__ import annotations
 
 import io
-import os
 import re
 import subprocess
 import sys
@@ -23,6 +22,8 @@ import yaml
 
 from scanner.emulator import sample_fixture_path
 from scanner.settings import Settings
+
+from .conftest import child_process_env
 
 AUDITOR = ("LTAI-auditor", "auditor-secret")
 OPERATOR = ("LTAI-operator", "operator-secret")
@@ -49,23 +50,6 @@ def _full_numbers(data: dict[str, Any]) -> set[str]:
     return numbers
 
 
-def _env(caller: tuple[str, str]) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.lower().endswith("_proxy") and not k.startswith(("ALIBABA_", "RDSCAN_"))
-    }
-    env.update(
-        ALIBABA_CLOUD_ECS_METADATA_DISABLED="true",
-        ALIBABA_CLOUD_CLI_PROFILE_DISABLED="true",
-        ALIBABA_CLOUD_ACCESS_KEY_ID=caller[0],
-        ALIBABA_CLOUD_ACCESS_KEY_SECRET=caller[1],
-        PYTHONUNBUFFERED="1",
-        COLUMNS="200",
-    )
-    return env
-
-
 class Run:
     """Runs rdscan as a real process and keeps everything it printed."""
 
@@ -78,7 +62,7 @@ class Run:
     ) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run(
             [sys.executable, "-m", "scanner", *args],
-            env=_env(caller),
+            env=child_process_env(caller),
             cwd=self.workdir,
             stdin=subprocess.DEVNULL,
             capture_output=True,
@@ -151,7 +135,7 @@ def test_no_secret_full_number_or_raw_control_character_escapes(emulator, hostil
     child = pexpect.spawn(
         sys.executable,
         argv,
-        env=_env(OPERATOR),
+        env=child_process_env(OPERATOR),
         cwd=str(work),
         encoding="utf-8",
         timeout=60,
@@ -209,7 +193,7 @@ def test_sdk_debug_logging_prints_no_token_or_header(emulator, tmp_path):
     # DEBUG=sdk makes the Alibaba SDKs dump every request's headers and query (the STS token;
     # for Send/Bind the full number) through handlers of their own: rdscan silences them
     srv = emulator(rate_limit=1000)
-    env = _env(("STS.auditor-session", "sts-secret"))
+    env = child_process_env(("STS.auditor-session", "sts-secret"))
     env.update(ALIBABA_CLOUD_SECURITY_TOKEN="sts-token-auditor", DEBUG="sdk")
     args = ["scan", "--endpoint", srv.endpoint, "--protocol", "http", "--no-history"]
     args += ["--format", "json", "--rate", "500"]

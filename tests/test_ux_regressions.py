@@ -7,7 +7,6 @@ point (signals, a terminal, the SDK's own logging).
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import subprocess
@@ -24,6 +23,8 @@ from scanner.emulator import EmulatorServer, generate_fixture
 from scanner.errors import ConfigError
 from scanner.findings import Caller, Evidence, Remediation, Result, ScanResult, Severity, Status
 from scanner.results_file import dumps
+
+from .conftest import child_process_env
 
 AUDITOR = ("LTAI-auditor", "auditor-secret")
 OPERATOR = ("LTAI-operator", "operator-secret")
@@ -51,29 +52,13 @@ def _conn(srv: EmulatorServer) -> list[str]:
     return ["--endpoint", srv.endpoint, "--protocol", "http"]
 
 
-def _child_env(caller: tuple[str, str] = AUDITOR) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.lower().endswith("_proxy") and not k.startswith(("ALIBABA_", "RDSCAN_"))
-    }
-    env.update(
-        ALIBABA_CLOUD_ECS_METADATA_DISABLED="true",
-        ALIBABA_CLOUD_CLI_PROFILE_DISABLED="true",
-        ALIBABA_CLOUD_ACCESS_KEY_ID=caller[0],
-        ALIBABA_CLOUD_ACCESS_KEY_SECRET=caller[1],
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
 def _rdscan(
     *args: str, caller: tuple[str, str] = AUDITOR, stdin: int | None = subprocess.DEVNULL
 ) -> subprocess.CompletedProcess[str]:
     """rdscan as a real process (the SDK's credential chain reads the environment once)."""
     return subprocess.run(
         [sys.executable, "-m", "scanner", *args],
-        env=_child_env(caller),
+        env=child_process_env(caller),
         stdin=stdin,
         capture_output=True,
         text=True,
@@ -286,7 +271,7 @@ def test_ctrl_c_during_a_scan_exits_130_promptly_and_writes_nothing(emulator, tm
             "--history",
             str(history),
         ],
-        env=_child_env(),
+        env=child_process_env(AUDITOR),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

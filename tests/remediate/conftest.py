@@ -3,7 +3,6 @@ the emulator, a scripted operator for in-process flows, and a pexpect runner for
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -24,6 +23,8 @@ from scanner.findings import (
 from scanner.phones import mask_phone
 from scanner.results_file import dumps
 from scanner.settings import Settings
+
+from ..conftest import child_process_env
 
 # Members of the bundled sample used here (all unbound ResourceAccount, CreateSuccess).
 UNBOUND = [
@@ -194,25 +195,7 @@ def cli_env() -> Callable[..., dict[str, str]]:
     """Environment for an `rdscan` child process talking to the emulator."""
 
     def make(caller: tuple[str, str] = OPERATOR) -> dict[str, str]:
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.lower().endswith("_proxy") and not k.startswith(("ALIBABA_", "RDSCAN_"))
-        }
-        env.update(
-            {
-                "ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true",
-                "ALIBABA_CLOUD_CLI_PROFILE_DISABLED": "true",
-                "ALIBABA_CLOUD_ACCESS_KEY_ID": caller[0],
-                "ALIBABA_CLOUD_ACCESS_KEY_SECRET": caller[1],
-                "NO_PROXY": "127.0.0.1,localhost",
-                "no_proxy": "127.0.0.1,localhost",
-                "HOME": env.get("HOME", "/tmp"),
-                "COLUMNS": "200",
-                "PYTHONUNBUFFERED": "1",
-            }
-        )
-        return env
+        return child_process_env(caller)
 
     return make
 

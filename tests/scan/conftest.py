@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -12,23 +11,9 @@ import pytest
 
 from scanner.emulator import EmulatorServer
 
+from ..conftest import child_process_env
+
 Run = Callable[..., subprocess.CompletedProcess[str]]
-
-
-def child_env(key_id: str | None, secret: str | None, home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ALIBABA_CLOUD_")}
-    env.update(
-        ALIBABA_CLOUD_ECS_METADATA_DISABLED="true",
-        ALIBABA_CLOUD_CLI_PROFILE_DISABLED="true",
-        HOME=str(home),
-        XDG_DATA_HOME=str(home / "data"),
-        PYTHONUNBUFFERED="1",
-    )
-    if key_id:
-        env["ALIBABA_CLOUD_ACCESS_KEY_ID"] = key_id
-    if secret:
-        env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"] = secret
-    return env
 
 
 @pytest.fixture
@@ -45,7 +30,9 @@ def rdscan(tmp_path: Path) -> Run:
         cmd = [sys.executable, "-m", "scanner", *args[:1], *conn, *args[1:]]
         return subprocess.run(
             cmd,
-            env=child_env(key[0], key[1], tmp_path / "home"),
+            env=child_process_env(
+                key, HOME=str(tmp_path / "home"), XDG_DATA_HOME=str(tmp_path / "home" / "data")
+            ),
             cwd=tmp_path,
             capture_output=True,
             text=True,
