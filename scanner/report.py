@@ -309,14 +309,6 @@ def check_output_dir(output_dir: Path) -> None:
         )
 
 
-def _written_sha256(path: Path) -> str:
-    """SHA-256 of the file as it is on disk (exactly the bytes written, whatever the encoding)."""
-    try:
-        return sha256_hex(path.read_bytes())
-    except OSError as exc:
-        raise ConfigError(f"cannot read back {path}: {exc.strerror or exc}") from None
-
-
 def render_formats(
     scan: ScanResult,
     formats: Sequence[str],
@@ -398,9 +390,7 @@ def write_reports(
         templates_dir=templates_dir,
     )
     json_path = Path(output_dir) / FILE_NAMES["json"]
-    _write(json_path, text)
-    if _written_sha256(json_path) != source_sha256:  # the footers must name these exact bytes
-        raise ConfigError(f"{json_path} changed while it was written", hint="run the scan again")
+    _write(json_path, text)  # write_atomic writes exactly text.encode("utf-8")
     written = {"json": json_path}
     written.update(_write_all(texts, output_dir))
     return written
