@@ -25,7 +25,13 @@ from scanner.findings import (
     Severity,
     Status,
 )
-from scanner.report import render_csv, render_html, render_json, render_markdown, write_reports
+from scanner.report.render import (
+    render_csv,
+    render_html,
+    render_json,
+    render_markdown,
+    write_reports,
+)
 
 SHA = "0" * 64
 

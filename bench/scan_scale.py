@@ -26,12 +26,12 @@ os.environ.setdefault("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")
 for _var in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
     os.environ.pop(_var, None)
 
+from scanner.client.settings import Settings  # noqa: E402
 from scanner.emulator import EmulatorServer, generate_fixture, parse_fixture  # noqa: E402
 from scanner.policy import load_exemptions, load_policy  # noqa: E402
-from scanner.report import FORMATS, write_reports  # noqa: E402
+from scanner.report.render import FORMATS, write_reports  # noqa: E402
 from scanner.resources import default_policy_path  # noqa: E402
 from scanner.scan import ScanRequest, run_scan  # noqa: E402
-from scanner.settings import Settings  # noqa: E402
 
 
 def peak_rss_mb() -> float:

@@ -32,10 +32,10 @@ from alibabacloud_tea_openapi.models import Config  # noqa: E402
 from darabonba.runtime import RuntimeOptions  # noqa: E402
 from Tea.exceptions import TeaException  # noqa: E402
 
-from scanner.client import RdClient  # noqa: E402
+from scanner.client.sdk import RdClient  # noqa: E402
+from scanner.client.settings import Settings  # noqa: E402
 from scanner.emulator import EmulatorServer, generate_fixture, parse_fixture  # noqa: E402
-from scanner.inventory import collect  # noqa: E402
-from scanner.settings import Settings  # noqa: E402
+from scanner.inventory.collect import collect  # noqa: E402
 
 KEY_ID, KEY_SECRET = "LTAI-auditor", "auditor-secret"
 

@@ -31,7 +31,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from .findings import ExemptionInfo, Remediation, Result, Severity, Status
-from .model import Inventory, Member
+from .inventory.model import Inventory, Member
 from .policy import Exemption, Exemptions, Policy, Scope
 
 MISSING_FLAG_REASON = "GetAccount response lacks HasSecureMobilePhone"

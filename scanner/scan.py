@@ -11,12 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import __version__
-from .client import RdClient
+from .client.sdk import RdClient
+from .client.settings import Settings
 from .engine import evaluate, unmatched_exemptions, unmatched_scope_folders
 from .findings import Evidence, ScanResult, Status
-from .inventory import collect
+from .inventory.collect import collect
 from .policy import Exemptions, Policy
-from .settings import Settings
 
 Progress = Callable[[int, int], None]
 

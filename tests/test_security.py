@@ -20,8 +20,8 @@ import pexpect
 import pytest
 import yaml
 
+from scanner.client.settings import Settings
 from scanner.emulator import sample_fixture_path
-from scanner.settings import Settings
 
 from .conftest import child_process_env
 

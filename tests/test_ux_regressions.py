@@ -22,7 +22,7 @@ from scanner.cli import main
 from scanner.emulator import EmulatorServer, generate_fixture
 from scanner.errors import ConfigError
 from scanner.findings import Caller, Evidence, Remediation, Result, ScanResult, Severity, Status
-from scanner.results_file import dumps
+from scanner.report.results_file import dumps
 
 from .conftest import child_process_env
 
@@ -328,9 +328,9 @@ def test_no_history_yet_points_at_the_demo_history(tmp_path):
 def test_a_corrupt_aliyun_cli_config_is_named_not_reported_as_a_missing_profile(
     tmp_path, monkeypatch
 ):
-    from scanner.client import RdClient
+    from scanner.client.sdk import RdClient
+    from scanner.client.settings import Settings
     from scanner.errors import CredentialsError
-    from scanner.settings import Settings
 
     (tmp_path / ".aliyun").mkdir()
     (tmp_path / ".aliyun" / "config.json").write_text('{"profiles": [ {"name": "audit", ')
@@ -356,7 +356,7 @@ def test_history_diff_warns_when_the_scans_are_of_different_directories(tmp_path
     import dataclasses
 
     from scanner.history import History
-    from scanner.results_file import load_results
+    from scanner.report.results_file import load_results
 
     scan, _ = load_results(_one_member_report(tmp_path, sample_fixture))
     other = dataclasses.replace(

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
-from ..settings import SITES, Settings
+from ..client.settings import SITES, Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 

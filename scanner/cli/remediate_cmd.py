@@ -9,20 +9,10 @@ from pathlib import Path
 import click
 from tabulate import tabulate
 
+from ..client.ram_policy import POLICY_KINDS, render_policy
+from ..client.settings import Settings
 from ..errors import ConfigError, RemediationError
 from ..findings import ScanResult
-from ..iam import POLICY_KINDS, render_policy
-from ..journal import (
-    DEFAULT_JOURNAL_NAME,
-    DONE_STATES,
-    JournalError,
-    JournalWriter,
-    MemberState,
-    member_states,
-    read_journal,
-    verify_journal,
-)
-from ..phone_sources import PhoneSources, load_phones_csv
 from ..phones import PhoneNumber
 from ..remediate import (
     DryRun,
@@ -38,8 +28,18 @@ from ..remediate import (
     run_flow,
 )
 from ..remediate import dry_run as check_plan
-from ..results_file import load_results
-from ..settings import Settings
+from ..remediate.journal import (
+    DEFAULT_JOURNAL_NAME,
+    DONE_STATES,
+    JournalError,
+    JournalWriter,
+    MemberState,
+    member_states,
+    read_journal,
+    verify_journal,
+)
+from ..remediate.phone_sources import PhoneSources, load_phones_csv
+from ..report.results_file import load_results
 from .common import connection_options, printable
 
 _LEVEL_MARK = {"ok": "OK", "info": "..", "warn": "!!", "error": "XX"}
@@ -113,7 +113,7 @@ class CliOperator:
 
 
 def _make_api(settings: Settings) -> RemediationApi:
-    from ..client import RdClient  # imported here: the SDKs load only when a call is due
+    from ..client.sdk import RdClient  # imported here: the SDKs load only when a call is due
 
     return RdClientApi(RdClient(settings))
 
@@ -124,8 +124,8 @@ def _fresh_scan(
     """Scan now (the same pipeline as `rdscan scan`) and save report.json into ``output_dir``, so
     the journal sits beside the results it remediates."""
     from ..policy import load_exemptions, load_policy
+    from ..report.results_file import dumps, write_atomic
     from ..resources import default_policy_path
-    from ..results_file import dumps, write_atomic
     from ..scan import ScanRequest, run_scan
 
     request = ScanRequest(

@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from ..findings import RemediationOutcome
-from ..report import parse_formats, sha256_hex, write_rendered
-from ..results_file import load_results
+from ..report.render import parse_formats, sha256_hex, write_rendered
+from ..report.results_file import load_results
 from .common import printable
 
 REPORT_FORMATS = ("html", "md", "csv")
@@ -18,7 +18,9 @@ REPORT_FORMATS = ("html", "md", "csv")
 def _load_journal(path: Path | None) -> Sequence[RemediationOutcome]:
     if path is None:
         return ()
-    from ..journal import load_outcomes  # raises a ScannerError on a corrupt/tampered journal
+    from ..remediate.journal import (
+        load_outcomes,  # raises a ScannerError on a corrupt/tampered journal
+    )
 
     return load_outcomes(path)
 

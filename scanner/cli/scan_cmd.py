@@ -14,16 +14,16 @@ from pathlib import Path
 import click
 from tabulate import tabulate
 
+from ..client.settings import Settings
 from ..emulator.fixture import CallerSpec, Fixture
 from ..engine import exit_code
 from ..errors import ConfigError
 from ..findings import STATUS_ORDER, ScanResult, Severity, Status
 from ..history import History, default_history_path
 from ..policy import load_exemptions, load_policy
-from ..report import FORMATS, check_output_dir, parse_formats, write_reports
+from ..report.render import FORMATS, check_output_dir, parse_formats, write_reports
 from ..resources import default_policy_path, policies_dir
 from ..scan import ScanRequest, run_scan
-from ..settings import Settings
 from .common import connection_options, printable
 
 TOP_FAILING = 10

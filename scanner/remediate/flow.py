@@ -10,7 +10,13 @@ from typing import Protocol
 
 from ..errors import ApiError, RemediationError, ScannerError
 from ..findings import Caller
-from ..journal import (
+from ..phones import PhoneNumber, validate_phone
+from .api import (
+    RemediationApi,
+    SentCode,
+)
+from .explain import explain
+from .journal import (
     ALREADY_BOUND,
     DECLINED,
     DONE_STATES,
@@ -21,12 +27,6 @@ from ..journal import (
     JournalWriter,
     MemberState,
 )
-from ..phones import PhoneNumber, validate_phone
-from .api import (
-    RemediationApi,
-    SentCode,
-)
-from .explain import explain
 from .plan import BAD_PHONE, INVALID_NUMBER, MANUAL, NOT_FAILING, Plan, PlanItem, check_caller
 
 _CODE_RE = re.compile(r"^[0-9]{6}$")  # ASCII: other digits never reach Bind

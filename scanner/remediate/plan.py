@@ -7,11 +7,6 @@ from dataclasses import dataclass
 
 from ..errors import ApiError, ConfigError, RemediationError
 from ..findings import Caller, Remediation, Result, ScanResult, Status
-from ..journal import (
-    DONE_STATES,
-    MemberState,
-)
-from ..phone_sources import PhoneSources
 from ..phones import PhoneNumber, validate_phone
 from .api import (
     BIND,
@@ -21,6 +16,11 @@ from .api import (
     RemediationApi,
 )
 from .explain import EXPLANATIONS, explain
+from .journal import (
+    DONE_STATES,
+    MemberState,
+)
+from .phone_sources import PhoneSources
 
 CALLER_OK_TYPES = ("RAMUser", "AssumedRoleUser")
 # Member statuses in which Bind is expected to work (transitional ones answer AccountTypeMismatch).

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from scanner.client.settings import Settings
 from scanner.emulator import EmulatorServer, parse_fixture
-from scanner.settings import Settings
 
 MASTER = "1512345678901234"
 OUTSIDER = "1998877665544332"

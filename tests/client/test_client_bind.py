@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scanner.client import RdClient
+from scanner.client.sdk import RdClient
 from scanner.errors import ApiError, AuthError
 
 

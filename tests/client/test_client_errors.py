@@ -6,10 +6,10 @@ import socket
 
 import pytest
 
-from scanner.client import RdClient
+from scanner.client.sdk import RdClient
+from scanner.client.settings import Settings
 from scanner.errors import ApiError, AuthError, ConnectionFailed, CredentialsError, NotFound
-from scanner.inventory import collect
-from scanner.settings import Settings
+from scanner.inventory.collect import collect
 
 
 @pytest.fixture
@@ -247,7 +247,7 @@ def test_a_malformed_sts_answer_never_puts_its_secret_into_the_error():
     SecurityToken): the temporary AccessKeySecret in it must not reach the printed error."""
     from alibabacloud_credentials.exceptions import CredentialException
 
-    from scanner.client import _classify
+    from scanner.client.sdk import _classify
 
     body = (
         '{"RequestId": "6894B13B", "Credentials": {"AccessKeyId": "STS.NUgYrLnoC37mZZ", '

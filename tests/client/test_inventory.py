@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from scanner.client import RdClient
-from scanner.inventory import collect
+from scanner.client.sdk import RdClient
+from scanner.inventory.collect import collect
 from scanner.phones import mask_phone
 
 
@@ -268,7 +268,7 @@ def test_a_failed_read_is_kept_without_its_traceback(start_emulator, make_fixtur
     from concurrent.futures import ThreadPoolExecutor
 
     from scanner.errors import ApiError
-    from scanner.inventory import _read_phones
+    from scanner.inventory.collect import _read_phones
 
     data = make_fixture(20)
     srv = start_emulator(data)

@@ -7,7 +7,13 @@ import threading
 
 import pytest
 
-from scanner.ratelimit import Backoff, BackoffPolicy, RateLimiter, TokenBucket, backoff_delays
+from scanner.client.ratelimit import (
+    Backoff,
+    BackoffPolicy,
+    RateLimiter,
+    TokenBucket,
+    backoff_delays,
+)
 
 
 class FakeClock:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from scanner.findings import Severity
-from scanner.model import Directory, Folder, Inventory, Member
+from scanner.inventory.model import Directory, Folder, Inventory, Member
 from scanner.policy import CloudAccountRule, Exemption, Exemptions, Policy, Scope
 
 ROOT = "r-root01"

@@ -398,7 +398,7 @@ def test_unused_exemptions(make_member, make_inventory, make_exemptions):
 
 
 def test_folder_cycle_does_not_hang(make_policy, make_member, make_exemptions):
-    from scanner.model import Directory, Folder, Inventory
+    from scanner.inventory.model import Directory, Folder, Inventory
 
     folders = {
         "fd-a": Folder("fd-a", "A", "fd-b", "Root/A"),

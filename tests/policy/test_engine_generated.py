@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from scanner.engine import evaluate, exit_code, soon_to_expire
 from scanner.findings import Remediation, Severity, Status, coverage_of, summarize
-from scanner.model import Directory, Folder, Inventory, Member
+from scanner.inventory.model import Directory, Folder, Inventory, Member
 from scanner.policy import CloudAccountRule, Exemption, Exemptions, Policy, Scope, TagRule
 
 TODAY = dt.date(2026, 11, 27)

@@ -384,7 +384,7 @@ def test_missing_file_and_directory(tmp_path):
 
 def test_device_and_oversized_files_are_refused(write, monkeypatch):
     assert validate_file("/dev/zero") == ["/dev/zero: is not a regular file"]
-    from scanner import yamlcheck
+    from scanner.policy import yamlcheck
 
     monkeypatch.setattr(yamlcheck, "MAX_BYTES", 100)
     big = write("big.yaml", "id: x\n" + "# padding\n" * 20)

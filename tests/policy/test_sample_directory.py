@@ -10,14 +10,14 @@ import textwrap
 import pytest
 import yaml
 
-from scanner.client import RdClient
+from scanner.client.sdk import RdClient
+from scanner.client.settings import Settings
 from scanner.emulator import sample_fixture_path
 from scanner.engine import evaluate, exit_code
 from scanner.findings import Remediation, Status
-from scanner.inventory import collect
+from scanner.inventory.collect import collect
 from scanner.policy import Exemptions, load_exemptions, load_policy
 from scanner.resources import default_policy_path, policies_dir
-from scanner.settings import Settings
 
 TODAY = dt.date(2026, 11, 27)
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from scanner.client.settings import Settings
 from scanner.emulator import EmulatorServer, Fixture
 from scanner.findings import (
     Caller,
@@ -21,8 +22,7 @@ from scanner.findings import (
     Status,
 )
 from scanner.phones import mask_phone
-from scanner.results_file import dumps
-from scanner.settings import Settings
+from scanner.report.results_file import dumps
 
 from ..conftest import child_process_env
 

@@ -14,7 +14,7 @@ from typing import Any
 import pexpect
 import pytest
 
-from scanner.journal import read_journal, verify_journal
+from scanner.remediate.journal import read_journal, verify_journal
 
 from .conftest import CLOUD_ACCOUNT, ROOT, UNBOUND
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from scanner.client import RdClient
+from scanner.client.sdk import RdClient
 from scanner.errors import ConfigError, RemediationError
-from scanner.journal import JournalWriter, load_outcomes, read_journal, verify_journal
-from scanner.phone_sources import PhoneSources
 from scanner.remediate import FlowOptions, RdClientApi, build_plan, dry_run, run_flow
+from scanner.remediate.journal import JournalWriter, load_outcomes, read_journal, verify_journal
+from scanner.remediate.phone_sources import PhoneSources
 
 from .conftest import BOUND, CLOUD_ACCOUNT, NOT_VERIFIED, ROOT, UNBOUND, scan_of
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from scanner.errors import ScannerError
-from scanner.journal import (
+from scanner.remediate.journal import (
     GENESIS,
     JournalError,
     JournalWriter,
@@ -145,7 +145,7 @@ def test_ctrl_c_during_append_keeps_chain(tmp_path: Path, monkeypatch: pytest.Mo
     import os
     import signal
 
-    import scanner.journal as journal_module
+    import scanner.remediate.journal as journal_module
 
     path = tmp_path / "j.jsonl"
     real_fsync = os.fsync
@@ -192,7 +192,7 @@ def test_failed_write_stops_the_journal_cleanly(
     half one (which would hide it inside a corrupt line)."""
     import errno
 
-    import scanner.journal as journal_module
+    import scanner.remediate.journal as journal_module
 
     path = tmp_path / "j.jsonl"
     real_write = journal_module.os.write

@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 from scanner.cli import main
+from scanner.client.ram_policy import AUDIT_ACTIONS, actions_of, policy_document
 from scanner.errors import ConfigError
-from scanner.iam import AUDIT_ACTIONS, actions_of, policy_document
-from scanner.journal import JournalWriter
-from scanner.phone_sources import parse_phones_csv
+from scanner.remediate.journal import JournalWriter
+from scanner.remediate.phone_sources import parse_phones_csv
 
 SEND = "resourcemanager:SendVerificationCodeForBindSecureMobilePhone"
 BIND = "resourcemanager:BindSecureMobilePhone"
@@ -115,11 +115,11 @@ def test_printed_policies_suffice_on_the_emulator(
     """A caller allowed exactly the audit policy scans without an ERROR; one allowed exactly the
     remediate policy scans too (remediate without --from) and remediates. Every action called is
     granted."""
-    from scanner.client import RdClient
-    from scanner.journal import JournalWriter
-    from scanner.phone_sources import PhoneSources
+    from scanner.client.sdk import RdClient
     from scanner.policy import load_exemptions, load_policy
     from scanner.remediate import RdClientApi, build_plan, run_flow
+    from scanner.remediate.journal import JournalWriter
+    from scanner.remediate.phone_sources import PhoneSources
     from scanner.resources import default_policy_path
     from scanner.scan import ScanRequest, run_scan
 

@@ -3,10 +3,10 @@ why and what to do; nothing is bound, every member still gets its outcome, the j
 
 from __future__ import annotations
 
-from scanner.client import RdClient
-from scanner.journal import JournalWriter, read_journal, verify_journal
-from scanner.phone_sources import PhoneSources
+from scanner.client.sdk import RdClient
 from scanner.remediate import FlowOptions, RdClientApi, build_plan, run_flow
+from scanner.remediate.journal import JournalWriter, read_journal, verify_journal
+from scanner.remediate.phone_sources import PhoneSources
 
 from .conftest import UNBOUND, scan_of
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from scanner.cli import main
-from scanner.report import write_reports
+from scanner.report.render import write_reports
 
 
 def _run(*args: str) -> tuple[int, str, str]:
@@ -83,7 +83,7 @@ def test_report_refuses_corrupt_and_foreign_files(tmp_path) -> None:  # type: ig
 def test_report_with_journal_adds_remediated_section(tmp_path, golden_scan) -> None:  # type: ignore[no-untyped-def]
     import dataclasses
 
-    from scanner.journal import JournalWriter
+    from scanner.remediate.journal import JournalWriter
 
     # The journal is stamped with the real clock: make the scan older than any clock.
     old = dataclasses.replace(golden_scan.evidence, started_at="2000-01-01T00:00:00Z")

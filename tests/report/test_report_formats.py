@@ -14,7 +14,7 @@ import pytest
 
 from scanner.errors import ConfigError
 from scanner.findings import ScanResult, Status
-from scanner.report import (
+from scanner.report.render import (
     CSV_COLUMNS,
     FORMATS,
     build_view,
@@ -27,7 +27,7 @@ from scanner.report import (
     scrub_text,
     write_reports,
 )
-from scanner.results_file import load_results
+from scanner.report.results_file import load_results
 
 SHA = "e" * 64
 FULL_NUMBERS = ("13900005678", "13912345678", "13900009999")  # planted in the golden scan
@@ -349,7 +349,7 @@ def test_an_empty_scan_renders_every_format(golden_scan) -> None:  # type: ignor
 
 
 def test_svg_charts_escape_their_labels() -> None:
-    from scanner import svg
+    from scanner.report import svg
 
     bars = svg.stacked_bars(
         [svg.Bar("<script>x</script> & co", (svg.Segment("FAIL", 2, "s-fail"),))],
@@ -383,7 +383,7 @@ def test_only_remediations_after_the_scan_are_listed(golden_scan, outcomes) -> N
 
 
 def test_folder_paths_may_wrap_after_slashes_and_stay_escaped() -> None:
-    from scanner.report import html_path
+    from scanner.report.render import html_path
 
     assert str(html_path("Root/<b>x</b>/A&B")) == "Root/<wbr>&lt;b&gt;x&lt;/<wbr>b&gt;/<wbr>A&amp;B"
 

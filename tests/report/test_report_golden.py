@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from scanner.report import render_csv, render_html, render_markdown
+from scanner.report.render import render_csv, render_html, render_markdown
 
 SHA = "231bc8c81872281dc5988b65a475865755523c2b1827c2580fdba2b5d712c85f"
 UPDATE = os.environ.get("RDSCAN_UPDATE_GOLDEN") == "1"

@@ -8,7 +8,7 @@ import unicodedata
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from scanner.report import md_escape, render_markdown
+from scanner.report.render import md_escape, render_markdown
 
 SHA = "f" * 64
 _BREAKS = re.compile(r"\r\n|[\r\n\v\f\x85\u2028\u2029]")

@@ -292,7 +292,7 @@ def test_a_report_json_with_a_non_boolean_flag_is_refused_not_read_as_true(tmp_p
     """report.json says true|false|null: a string "false" must not be re-read as true (a member
     without a phone rendered as having one) but refused as corrupt."""
     from scanner.errors import ResultsFileError
-    from scanner.results_file import load_results
+    from scanner.report.results_file import load_results
 
     account = {
         "account_id": "1000000000000001",

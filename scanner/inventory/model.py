@@ -1,6 +1,6 @@
 """Inventory values: the directory as read from the API, built once, never mutated.
 
-``inventory.py`` builds these from API payloads; ``engine.py`` evaluates them.
+``collect`` builds these from API payloads; ``engine.py`` evaluates them.
 """
 
 from __future__ import annotations

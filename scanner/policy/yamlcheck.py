@@ -1,7 +1,7 @@
 """Read a YAML file as nodes and check their shapes, collecting every problem with its line.
 
 Built on PyYAML's node API (``yaml.compose``): each node knows where it starts, so every
-problem becomes ``FILE:LINE: message``. Used by ``policy.py`` for policies and exemptions.
+problem becomes ``FILE:LINE: message``. Used by ``files`` for policies and exemptions.
 """
 
 from __future__ import annotations

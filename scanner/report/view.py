@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from .findings import (
+from ..findings import (
     STATUS_ORDER,
     ExemptionInfo,
     RemediationOutcome,
@@ -21,7 +21,7 @@ from .findings import (
     ScanResult,
     Status,
 )
-from .phones import mask_phone
+from ..phones import mask_phone
 
 SOON_DAYS = 30  # an exemption expiring within this many days is called out
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import csv
 import io
 
-from .findings import ScanResult
-from .report_view import masked_scan, row_key
+from ..findings import ScanResult
+from .view import masked_scan, row_key
 
 CSV_COLUMNS: tuple[str, ...] = (
     "account_id",

@@ -8,8 +8,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .errors import ResultsFileError
-from .findings import SCHEMA_VERSION, ScanResult
+from ..errors import ResultsFileError
+from ..findings import SCHEMA_VERSION, ScanResult
 
 
 def dumps(scan: ScanResult) -> str:

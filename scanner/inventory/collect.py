@@ -22,8 +22,8 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
-from .client import AccountPhone, RdClient
-from .errors import ApiError, AuthError, ConnectionFailed, NotFound
+from ..client.sdk import AccountPhone, RdClient
+from ..errors import ApiError, AuthError, ConnectionFailed, NotFound
 from .model import Directory, Folder, Inventory, Member
 
 PAGE_SIZE = 100

@@ -27,9 +27,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .errors import RemediationError
-from .findings import RemediationOutcome
-from .phones import mask_phone
+from ..errors import RemediationError
+from ..findings import RemediationOutcome
+from ..phones import mask_phone
 
 JOURNAL_VERSION = 1
 GENESIS = "0" * 64

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 AUDIT_ACTIONS: tuple[str, ...] = (
     "resourcemanager:GetResourceDirectory",

@@ -49,7 +49,7 @@ from darabonba.runtime import RuntimeOptions
 from Tea.exceptions import RetryError as TeaRetryError
 from Tea.exceptions import TeaException, UnretryableException
 
-from .errors import (
+from ..errors import (
     ApiError,
     AuthError,
     ConnectionFailed,
@@ -57,9 +57,9 @@ from .errors import (
     NotFound,
     Throttled,
 )
-from .findings import Caller
-from .model import Directory
-from .phones import mask_phone
+from ..findings import Caller
+from ..inventory.model import Directory
+from ..phones import mask_phone
 from .ratelimit import Backoff, BackoffPolicy, RateLimiter
 from .settings import Settings
 
@@ -501,7 +501,7 @@ def _profile_provider(profile: str) -> Any:
 
 
 def _tool_version() -> str:
-    from . import __version__
+    from .. import __version__
 
     return str(__version__)
 

@@ -4,46 +4,41 @@ A policy says which members the secure-phone check covers (scope), how bad a mis
 (severity) and what a CloudAccount without a phone gets. An exemptions file lists accounts or
 folders excused until a date, each with a reason, an owner and a ticket.
 
-Files are read as YAML nodes (``yamlcheck.py``) so that every problem carries the line it is on:
+Files are read as YAML nodes (``yamlcheck``) so that every problem carries the line it is on:
 ``FILE:LINE: message``. Nothing here talks to the cloud; ``engine.py`` applies the
 values built here.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from ..errors import PolicyError
+from ..findings import Severity, Status
 from . import yamlcheck as yc
-from .errors import PolicyError
-from .findings import Severity, Status
-
-MEMBER_TYPES = ("ResourceAccount", "CloudAccount")
-MEMBER_STATUSES = (  # documented member statuses (ListAccounts, GetAccount, CreateCloudAccount)
-    "CreateSuccess",
-    "CreateVerifying",
-    "CreateFailed",
-    "CreateExpired",
-    "CreateCancelled",
-    "InviteSuccess",
-    "PromoteVerifying",
-    "PromoteFailed",
-    "PromoteExpired",
-    "PromoteCancelled",
-    "PromoteSuccess",
+from .model import (
+    CLOUD_ACCOUNT_RESULTS,
+    MEMBER_STATUSES,
+    MEMBER_TYPES,
+    RELATIONS,
+    CloudAccountRule,
+    Exemption,
+    Exemptions,
+    Policy,
+    RelatedControl,
+    Scope,
+    TagRule,
 )
-RELATIONS = ("related",)  # rdscan never claims to satisfy a control, only to relate to it
+
 _RELATION_HINT = (
     "relation must be 'related': rdscan relates its check to a control, never claims it"
 )
-CLOUD_ACCOUNT_RESULTS = (Status.FAIL, Status.SKIPPED)
-
 _POLICY_KEYS = (
     "id",
     "title",
@@ -60,92 +55,6 @@ _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _ACCOUNT_ID_RE = re.compile(r"^[0-9]{1,32}$")
 _FOLDER_RE = re.compile(r"^((fd|r)-[A-Za-z0-9]+|Root(/[^/]+)*)$")  # an id, or a path from Root
 FIX_HINT = "fix every listed line, then check the file with: rdscan policy validate FILE"
-
-# --------------------------------------------------------------------------------- values
-
-
-@dataclass(frozen=True)
-class RelatedControl:
-    framework: str
-    control: str
-    relation: str = "related"
-
-
-@dataclass(frozen=True)
-class TagRule:
-    """``key`` matches any value of that tag; ``key=value`` matches that value only."""
-
-    key: str
-    value: str | None = None
-
-    def matches(self, tags: Mapping[str, str]) -> bool:
-        if self.key not in tags:
-            return False
-        return self.value is None or tags[self.key] == self.value
-
-    def __str__(self) -> str:
-        return self.key if self.value is None else f"{self.key}={self.value}"
-
-    @classmethod
-    def parse(cls, text: str) -> TagRule:
-        key, sep, value = text.partition("=")
-        return cls(key.strip(), value.strip() if sep else None)
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Which members the policy covers. An empty tuple means "no restriction"."""
-
-    types: tuple[str, ...] = ()
-    statuses: tuple[str, ...] = ()
-    include_folders: tuple[str, ...] = ()  # folder ids or paths (Root/Production)
-    exclude_folders: tuple[str, ...] = ()
-    include_tags: tuple[TagRule, ...] = ()
-    exclude_tags: tuple[TagRule, ...] = ()
-
-
-@dataclass(frozen=True)
-class CloudAccountRule:
-    """What a CloudAccount without a secure phone gets: FAIL (remediation manual) or SKIPPED."""
-
-    result: Status = Status.FAIL
-    severity: Severity | None = None  # None: the policy's severity
-
-
-@dataclass(frozen=True)
-class Policy:
-    id: str
-    title: str
-    severity: Severity
-    rationale: str
-    remediation: str
-    related_controls: tuple[RelatedControl, ...]
-    scope: Scope
-    cloud_account_without_phone: CloudAccountRule
-    digest: str  # "sha256:<hex>" of the file's bytes
-    source: str  # the path it was read from
-
-
-@dataclass(frozen=True)
-class Exemption:
-    account_id: str | None
-    folder: str | None  # folder id (fd-..., r-...) or path (Root/Sandbox); covers sub-folders
-    reason: str
-    owner: str
-    ticket: str
-    expires: dt.date  # last day the exemption applies
-    line: int = 0  # where the entry starts in its file
-
-    @property
-    def scope(self) -> str:
-        return f"account:{self.account_id}" if self.account_id else f"folder:{self.folder}"
-
-
-@dataclass(frozen=True)
-class Exemptions:
-    entries: tuple[Exemption, ...] = ()
-    digest: str | None = None
-    source: str | None = None
 
 
 @dataclass(frozen=True)

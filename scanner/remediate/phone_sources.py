@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ConfigError
-from .findings import Result
-from .phones import mask_phone
+from ..errors import ConfigError
+from ..findings import Result
+from ..phones import mask_phone
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,52 @@
+"""The audit policy stage: the policy and exemptions as values (``model``), read and checked
+from YAML with every problem and its line (``files``, ``yamlcheck``).
+
+The audit policy is the YAML file that says which members the secure-phone check covers; it
+is not a RAM policy document (those live in ``scanner.client.ram_policy``).
+"""
+
+from __future__ import annotations
+
+from .files import (
+    FIX_HINT,
+    FileCheck,
+    check_file,
+    load_exemptions,
+    load_policy,
+    validate_file,
+    validate_files,
+)
+from .model import (
+    CLOUD_ACCOUNT_RESULTS,
+    MEMBER_STATUSES,
+    MEMBER_TYPES,
+    RELATIONS,
+    CloudAccountRule,
+    Exemption,
+    Exemptions,
+    Policy,
+    RelatedControl,
+    Scope,
+    TagRule,
+)
+
+__all__ = [
+    "CLOUD_ACCOUNT_RESULTS",
+    "FIX_HINT",
+    "MEMBER_STATUSES",
+    "MEMBER_TYPES",
+    "RELATIONS",
+    "CloudAccountRule",
+    "Exemption",
+    "Exemptions",
+    "FileCheck",
+    "Policy",
+    "RelatedControl",
+    "Scope",
+    "TagRule",
+    "check_file",
+    "load_exemptions",
+    "load_policy",
+    "validate_file",
+    "validate_files",
+]

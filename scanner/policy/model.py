@@ -1,0 +1,115 @@
+"""The audit policy and exemptions as values (frozen dataclasses), and the vocabulary they use.
+
+``files.py`` builds these from YAML; ``scanner.engine`` applies them. Nothing here reads a file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ..findings import Severity, Status
+
+MEMBER_TYPES = ("ResourceAccount", "CloudAccount")
+MEMBER_STATUSES = (  # documented member statuses (ListAccounts, GetAccount, CreateCloudAccount)
+    "CreateSuccess",
+    "CreateVerifying",
+    "CreateFailed",
+    "CreateExpired",
+    "CreateCancelled",
+    "InviteSuccess",
+    "PromoteVerifying",
+    "PromoteFailed",
+    "PromoteExpired",
+    "PromoteCancelled",
+    "PromoteSuccess",
+)
+RELATIONS = ("related",)  # rdscan never claims to satisfy a control, only to relate to it
+CLOUD_ACCOUNT_RESULTS = (Status.FAIL, Status.SKIPPED)
+
+# --------------------------------------------------------------------------------- values
+
+
+@dataclass(frozen=True)
+class RelatedControl:
+    framework: str
+    control: str
+    relation: str = "related"
+
+
+@dataclass(frozen=True)
+class TagRule:
+    """``key`` matches any value of that tag; ``key=value`` matches that value only."""
+
+    key: str
+    value: str | None = None
+
+    def matches(self, tags: Mapping[str, str]) -> bool:
+        if self.key not in tags:
+            return False
+        return self.value is None or tags[self.key] == self.value
+
+    def __str__(self) -> str:
+        return self.key if self.value is None else f"{self.key}={self.value}"
+
+    @classmethod
+    def parse(cls, text: str) -> TagRule:
+        key, sep, value = text.partition("=")
+        return cls(key.strip(), value.strip() if sep else None)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which members the policy covers. An empty tuple means "no restriction"."""
+
+    types: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    include_folders: tuple[str, ...] = ()  # folder ids or paths (Root/Production)
+    exclude_folders: tuple[str, ...] = ()
+    include_tags: tuple[TagRule, ...] = ()
+    exclude_tags: tuple[TagRule, ...] = ()
+
+
+@dataclass(frozen=True)
+class CloudAccountRule:
+    """What a CloudAccount without a secure phone gets: FAIL (remediation manual) or SKIPPED."""
+
+    result: Status = Status.FAIL
+    severity: Severity | None = None  # None: the policy's severity
+
+
+@dataclass(frozen=True)
+class Policy:
+    id: str
+    title: str
+    severity: Severity
+    rationale: str
+    remediation: str
+    related_controls: tuple[RelatedControl, ...]
+    scope: Scope
+    cloud_account_without_phone: CloudAccountRule
+    digest: str  # "sha256:<hex>" of the file's bytes
+    source: str  # the path it was read from
+
+
+@dataclass(frozen=True)
+class Exemption:
+    account_id: str | None
+    folder: str | None  # folder id (fd-..., r-...) or path (Root/Sandbox); covers sub-folders
+    reason: str
+    owner: str
+    ticket: str
+    expires: dt.date  # last day the exemption applies
+    line: int = 0  # where the entry starts in its file
+
+    @property
+    def scope(self) -> str:
+        return f"account:{self.account_id}" if self.account_id else f"folder:{self.folder}"
+
+
+@dataclass(frozen=True)
+class Exemptions:
+    entries: tuple[Exemption, ...] = ()
+    digest: str | None = None
+    source: str | None = None
