@@ -12,6 +12,8 @@ from types import FrameType
 import click
 
 from ..emulator import EmulatorServer, generate_fixture, load_fixture, sample_fixture_path
+from ..emulator.api import KNOWN_ACTIONS
+from ..emulator.limits import Quotas, parse_rate_limit
 from ..emulator.server import RequestLog
 from ..errors import ConfigError
 
@@ -40,11 +42,14 @@ def emulator() -> None:
 )
 @click.option(
     "--rate-limit",
-    default=20.0,
-    show_default=True,
-    type=click.FloatRange(0.0),
+    "rate_limits",
+    multiple=True,
+    metavar="N|ACTION=N",
     envvar="RDSCAN_EMULATOR_RATE_LIMIT",
-    help="Requests per second per caller and action (0: unlimited).",
+    help="Requests per second per account: N sets every action, ACTION=N (or "
+    "ACTION@VERSION=N) one action; repeatable; 0: unlimited. Default: the documented quota "
+    "of each action (GetAccount 2022-04-19 50/s, ListAccounts 20/s, Send 2020-03-31 10/s, "
+    "undocumented actions 20/s).",
 )
 @click.option(
     "--latency-ms",
@@ -89,7 +94,7 @@ def serve(
     fixture_path: Path | None,
     host: str,
     port: int,
-    rate_limit: float,
+    rate_limits: tuple[str, ...],
     latency_ms: float,
     fault_rate: float,
     sms_outbox: Path | None,
@@ -99,6 +104,7 @@ def serve(
     log_requests: bool,
 ) -> None:
     """Serve the RD API on HOST:PORT until interrupted (Ctrl-C or SIGTERM)."""
+    quotas = _quotas(rate_limits)
     fixture = load_fixture(fixture_path or sample_fixture_path())
     for warning in fixture.warnings:
         click.echo(f"Warning: {warning}", err=True)
@@ -106,7 +112,7 @@ def serve(
         fixture,
         host=host,
         port=port,
-        rate_limit=rate_limit,
+        rate_limit=quotas,
         latency_ms=latency_ms,
         fault_rate=fault_rate,
         sms_outbox=sms_outbox,
@@ -141,6 +147,19 @@ def serve(
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     click.echo("rdscan emulator stopped", err=True)
+
+
+def _quotas(settings: tuple[str, ...]) -> Quotas:
+    overrides = []
+    for text in settings:
+        try:
+            overrides.append(parse_rate_limit(text, KNOWN_ACTIONS))
+        except ValueError as exc:
+            raise click.BadParameter(
+                f"{exc}. Write N (every action) or ACTION=N, e.g. --rate-limit GetAccount=50",
+                param_hint="'--rate-limit'",
+            ) from None
+    return Quotas(overrides)
 
 
 def _print_request(entry: RequestLog) -> None:

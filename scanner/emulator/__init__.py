@@ -5,12 +5,15 @@ Python API::
     fx = load_fixture(path)                 # validated; FixtureError naming the entry
     fx = parse_fixture(data, source="name") # the same from a dict
     data = generate_fixture(accounts=1000, seed=1, missing_ratio=0.3)   # dict, callers included
-    with EmulatorServer(fx, port=0, rate_limit=20.0, latency_ms=0, fault_rate=0.0,
-                        sms_outbox=None, code_ttl_s=300, daily_send_limit=5, seed=None) as srv:
+    with EmulatorServer(fx, port=0, rate_limit=None, rate_limits=None, latency_ms=0,
+                        fault_rate=0.0, sms_outbox=None, code_ttl_s=300, daily_send_limit=5,
+                        seed=None) as srv:
         srv.endpoint      # "127.0.0.1:PORT": Config(endpoint=srv.endpoint, protocol="http")
         srv.script_fault(action="GetAccount", count=5, code="ServiceUnavailable", status=503)
         srv.call_counts(); srv.reset_counts(); srv.outbox(); srv.expire_codes()
-        srv.set_rate_limit(100); srv.fault_rate = 0.1
+        srv.set_rate_limit(100); srv.set_rate_limit(5, action="GetAccount")
+        srv.set_rate_limit(None)  # the documented quotas again; srv.quotas() -> the table
+        srv.fault_rate = 0.1
         srv.state.add_account("1000000000009999", "new", folder="fd-x")
         srv.state.remove_account("1000000000009999")
         srv.state.bind_phone(account_id, "86-13900001234")
@@ -21,6 +24,12 @@ UnsupportedHTTPMethod unless GET/POST), route (404 InvalidApi.NotFound, also for
 in an unknown version), scripted/random faults, signature, timestamp (15 min), nonce, STS token
 (InvalidSecurityToken.Malformed for a token nobody issued, .MismatchWithAccessKey for another
 key's), rate limit (400 Throttling.User), RAM allow list (403 NoPermission), the action's rules.
+
+Quotas (``limits.py``): each action at its documented rate (GetAccount 2022-04-19 50/s,
+ListAccounts 20/s in both versions, Send 2020-03-31 10/s, ...; 20/s where no quota page
+exists), one token bucket per (caller's account, version, action): every key, STS token and
+role of one account shares it, as the cloud counts per account. ``rate_limit=N`` sets every
+action, ``rate_limits={"GetAccount": 5, "ListAccounts@2020-03-31": 1}`` single ones.
 
 Signatures: ACS3-HMAC-SHA256 and ACS3-HMAC-SM3 (a form body is covered by
 ``x-acs-content-sha256``; its parameters are read like query ones); legacy HMAC-SHA1 over the

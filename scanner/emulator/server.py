@@ -26,7 +26,7 @@ from .api import ROUTES, Call, Route
 from .auth import Authenticator, Incoming
 from .errors import ApiFault
 from .fixture import CallerSpec, Fixture, load_fixture, parse_fixture
-from .limits import FaultPlan, RateLimiter, ScriptedFault
+from .limits import FaultPlan, QuotaOverride, Quotas, RateLimiter, ScriptedFault, parse_rate_limit
 from .state import DirectoryState
 from .xmlbody import CONTENT_TYPE as XML_CONTENT_TYPE
 from .xmlbody import to_xml, wants_xml
@@ -72,6 +72,17 @@ class RequestLog:
     status: int
     code: str  # the error code, "" on success
     request_id: str
+
+
+def _quotas(rate_limit: float | Quotas | None, rate_limits: Mapping[str, float] | None) -> Quotas:
+    if isinstance(rate_limit, Quotas):
+        overrides = list(rate_limit.overrides)
+    else:
+        overrides = [] if rate_limit is None else [QuotaOverride(float(rate_limit))]
+    known = {action for _, action in ROUTES}
+    for name, rate in (rate_limits or {}).items():
+        overrides.append(parse_rate_limit(f"{name}={rate}", known))
+    return Quotas(overrides)
 
 
 class _Http(ThreadingHTTPServer):
@@ -121,6 +132,10 @@ class EmulatorServer:
     """The local RD API. Start it, point the SDKs at ``endpoint`` with ``protocol='http'``.
 
     ``fixture`` is a loaded ``Fixture``, fixture data (a dict) or a path to a fixture file.
+    ``rate_limit``: None = the documented quota of each action (``limits.DOCUMENTED_QUOTAS``),
+    a number = every action at that rate (0 = unlimited), or a ``Quotas``; ``rate_limits``
+    maps ``Action`` or ``Action@Version`` to a rate, on top. Requests per second, one bucket
+    per caller's account.
     """
 
     def __init__(
@@ -128,7 +143,8 @@ class EmulatorServer:
         fixture: Fixture | Mapping[str, Any] | str | Path,
         host: str = "127.0.0.1",
         port: int = 0,
-        rate_limit: float = 20.0,
+        rate_limit: float | Quotas | None = None,
+        rate_limits: Mapping[str, float] | None = None,
         latency_ms: float = 0,
         fault_rate: float = 0.0,
         sms_outbox: str | Path | None = None,
@@ -152,7 +168,7 @@ class EmulatorServer:
         self.latency_ms = latency_ms
         self.on_request = on_request
         self._auth = Authenticator(fixture)
-        self._limiter = RateLimiter(rate_limit)
+        self._limiter = RateLimiter(_quotas(rate_limit, rate_limits))
         self._faults = FaultPlan(fault_rate, seed)
         self._counts: Counter[str] = Counter()
         self._counts_lock = threading.Lock()
@@ -236,8 +252,15 @@ class EmulatorServer:
     def fault_rate(self, value: float) -> None:
         self._faults.fault_rate = value
 
-    def set_rate_limit(self, rate: float) -> None:
-        self._limiter.set_rate(rate)
+    def set_rate_limit(self, rate: float | None, action: str | None = None) -> None:
+        """Every action at ``rate``/s (None: the documented quotas again), or only ``action``
+        (every version of it). 0 = unlimited. Every bucket refills."""
+        self._limiter.set_rate(rate, action)
+
+    def quotas(self) -> dict[tuple[str, str], float]:
+        """The rate in force for each served (version, action), requests per second per
+        account (0 = unlimited)."""
+        return self._limiter.quotas.table(ROUTES)
 
     def call_counts(self) -> dict[str, int]:
         with self._counts_lock:
@@ -313,7 +336,7 @@ class EmulatorServer:
                 headers["x-acs-retry-after"] = str(scripted.retry_after_ms)
             raise ApiFault(scripted.code, scripted.message, scripted.status, headers)
         caller = self._auth.authenticate(req)
-        if not self._limiter.allow(caller.access_key_id, action):
+        if not self._limiter.allow(caller.account_id, action, version):
             raise ApiFault("Throttling.User")
         if route.ram_action is not None and not _allowed(caller, route.ram_action):
             raise _access_denied(caller, route.ram_action)

@@ -17,7 +17,7 @@ from alibabacloud_tea_openapi.exceptions import (
 MASTER = "1512345678901234"
 
 
-def test_burst_above_limit_is_throttled_per_caller(emulator, rm):
+def test_burst_above_limit_is_throttled_per_account(emulator, rm):
     srv = emulator(rate_limit=2)
     client = rm(srv)
     outcomes = []
@@ -31,8 +31,11 @@ def test_burst_above_limit_is_throttled_per_caller(emulator, rm):
             outcomes.append("throttled")
     assert outcomes[:2] == ["ok", "ok"]
     assert "throttled" in outcomes
-    # another caller, and another action of the same caller, have their own buckets
-    assert rm(srv, "operator").get_resource_directory().body.request_id
+    # a caller of another account, and another action of the same caller, have their own
+    # buckets (the outsider's directory call fails, but not for throttling)
+    with pytest.raises(ClientException) as other:
+        rm(srv, "outsider").get_resource_directory()
+    assert other.value.code == "ResourceDirectoryNotInUse"
     assert client.list_accounts(rm_models.ListAccountsRequest()).body.request_id
     assert srv.call_counts()["GetResourceDirectory"] == 13
 
@@ -171,6 +174,7 @@ def test_token_bucket_unit():
     limiter = RateLimiter(3, clock=lambda: now[0])
     assert [limiter.allow("k", "A") for _ in range(4)] == [True, True, True, False]
     assert limiter.allow("k", "B") and limiter.allow("other", "A")
+    assert limiter.allow("k", "A", "2022-04-19")  # another version: another bucket
     now[0] += 0.34  # one token back (3/s)
     assert limiter.allow("k", "A") and not limiter.allow("k", "A")
     slow = RateLimiter(0.5, clock=lambda: now[0])
