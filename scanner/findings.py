@@ -179,6 +179,66 @@ class Coverage:
 
 
 @dataclass(frozen=True)
+class FrameworkItem:
+    """One framework item the control relates to, e.g. ISO/IEC 27001:2022 A.8.5."""
+
+    framework_key: str  # short name for --framework, e.g. "iso27001"
+    framework: str  # full name, e.g. "ISO/IEC 27001:2022 Annex A"
+    version: str
+    id: str
+    title: str
+    relation: str  # "supporting"
+    rationale: str  # one line: why the check is evidence for the item
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "framework_key": self.framework_key,
+            "framework": self.framework,
+            "version": self.version,
+            "id": self.id,
+            "title": self.title,
+            "relation": self.relation,
+            "rationale": self.rationale,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FrameworkItem:
+        return cls(**{k: str(data[k]) for k in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class FrameworkMapping:
+    control: str  # the policy id this mapping is for
+    items: tuple[FrameworkItem, ...]
+    digest: str  # "sha256:<hex>" of the file's bytes
+    source: str  # the file's name (no folder)
+    selected: tuple[str, ...] = ()  # framework keys chosen with --framework (empty: all)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(i.framework_key for i in self.items))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "control": self.control,
+            "source": self.source,
+            "digest": self.digest,
+            "selected": list(self.selected),
+            "items": [i.to_dict() for i in self.items],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FrameworkMapping:
+        return cls(
+            control=str(data["control"]),
+            items=tuple(FrameworkItem.from_dict(i) for i in data.get("items") or ()),
+            digest=str(data["digest"]),
+            source=str(data.get("source") or ""),
+            selected=tuple(str(k) for k in data.get("selected") or ()),
+        )
+
+
+@dataclass(frozen=True)
 class Evidence:
     """Who ran the scan, when, against what, with which policy."""
 
@@ -195,6 +255,7 @@ class Evidence:
     api_calls: Mapping[str, int] = field(default_factory=dict)
     exemptions_digest: str | None = None
     warnings: tuple[str, ...] = ()  # what the reader of the report should know (partial data)
+    frameworks: FrameworkMapping | None = None  # the framework mapping the scan recorded
 
 
 def summarize(results: Iterable[Result]) -> dict[str, int]:
@@ -258,6 +319,7 @@ class ScanResult:
                     "errors": cov.errors,
                 },
                 "warnings": list(ev.warnings),
+                "frameworks": ev.frameworks.to_dict() if ev.frameworks else None,
             },
             "accounts": [r.to_dict() for r in self.results],
             "summary": self.summary,
@@ -287,6 +349,9 @@ class ScanResult:
             api_calls={str(k): int(v) for k, v in dict(scan.get("api_calls") or {}).items()},
             exemptions_digest=policy.get("exemptions_digest"),
             warnings=tuple(str(w) for w in scan.get("warnings") or ()),
+            frameworks=(
+                FrameworkMapping.from_dict(scan["frameworks"]) if scan.get("frameworks") else None
+            ),
         )
         return cls(
             evidence=evidence,

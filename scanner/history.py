@@ -6,8 +6,10 @@ phone number. Writing a scan is one transaction: a crash leaves the store as it 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
+import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -48,7 +50,17 @@ CREATE TABLE IF NOT EXISTS results (
     PRIMARY KEY (scan_id, account_id)
 );
 CREATE INDEX IF NOT EXISTS scans_by_time ON scans(started_at);
+CREATE TABLE IF NOT EXISTS scan_inputs (
+    scan_id TEXT NOT NULL REFERENCES scans(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    content BLOB NOT NULL,
+    PRIMARY KEY (scan_id, kind)
+);
 """
+
+INPUT_KINDS = ("report.json", "policy", "exemptions", "frameworks")
 
 
 def default_history_path() -> Path:
@@ -71,6 +83,20 @@ class ScanRow:
     evaluated: int
     errors: int
     counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class ScanInput:
+    """A file a scan used or wrote, kept whole so an evidence pack can be built later:
+    ``report.json`` (the exact bytes written), ``policy``, ``exemptions``, ``frameworks``."""
+
+    kind: str  # one of INPUT_KINDS
+    name: str  # the file's name when the scan ran (no folder)
+    content: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -177,7 +203,9 @@ class History:
                 hint="pass a writable --history PATH, or --no-history",
             )
 
-    def record(self, scan: ScanResult) -> None:
+    def record(self, scan: ScanResult, inputs: Sequence[ScanInput] = ()) -> None:
+        """Record the scan, its members and (``inputs``) the files it used, in one
+        transaction. Inputs are stored zlib-compressed, with their SHA-256."""
         ev, cov, counts = scan.evidence, scan.coverage, scan.summary
         with self._connect(create=True) as conn, conn:
             conn.execute(
@@ -218,6 +246,39 @@ class History:
                     for r in scan.results
                 ],
             )
+            conn.execute("DELETE FROM scan_inputs WHERE scan_id = ?", (ev.scan_id,))
+            conn.executemany(
+                "INSERT INTO scan_inputs VALUES (?,?,?,?,?)",
+                [
+                    (ev.scan_id, i.kind, i.name, i.sha256, zlib.compress(i.content, 6))
+                    for i in inputs
+                ],
+            )
+
+    def inputs(self, scan_id: str) -> dict[str, ScanInput]:
+        """The files kept for ``scan_id`` by kind (empty for a scan recorded without them).
+        A stored file whose bytes no longer match its SHA-256 is a ConfigError."""
+        with self._connect(create=False) as conn:
+            rows = conn.execute(
+                "SELECT kind, name, sha256, content FROM scan_inputs WHERE scan_id = ?",
+                (scan_id,),
+            ).fetchall()
+        out: dict[str, ScanInput] = {}
+        for row in rows:
+            try:
+                content = zlib.decompress(row["content"])
+            except zlib.error:
+                content = b""
+            item = ScanInput(row["kind"], row["name"], content)
+            if item.sha256 != row["sha256"]:
+                raise ConfigError(
+                    f"the {row['kind']} kept in the history {self.path} for scan {scan_id} is "
+                    "damaged (its SHA-256 no longer matches)",
+                    hint="build the pack from the files themselves: rdscan evidence build "
+                    "--results report.json --policy FILE [--exemptions FILE]",
+                )
+            out[item.kind] = item
+        return out
 
     def scans(self, limit: int | None = None) -> list[ScanRow]:
         sql = "SELECT * FROM scans ORDER BY started_at DESC, rowid DESC"

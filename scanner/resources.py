@@ -28,3 +28,7 @@ def policies_dir() -> Path:
 
 def default_policy_path() -> Path:
     return policies_dir() / "secure-mobile-phone.yaml"
+
+
+def default_frameworks_path() -> Path:
+    return policies_dir() / "frameworks.yaml"

@@ -14,7 +14,7 @@ from . import __version__
 from .client.sdk import RdClient
 from .client.settings import Settings
 from .engine import evaluate, unmatched_exemptions, unmatched_scope_folders
-from .findings import Evidence, ScanResult, Status
+from .findings import Evidence, FrameworkMapping, ScanResult, Status
 from .inventory.collect import collect
 from .policy import Exemptions, Policy
 
@@ -27,6 +27,7 @@ class ScanRequest:
     policy: Policy
     exemptions: Exemptions
     today: dt.date | None = None  # the day exemptions are judged against; default: today (UTC)
+    frameworks: FrameworkMapping | None = None  # recorded in report.json for the Control section
 
 
 def utc_now() -> dt.datetime:
@@ -89,5 +90,6 @@ def run_scan(
         api_calls=dict(client.api_calls()),
         exemptions_digest=request.exemptions.digest,
         warnings=(*inventory.warnings, *stale),
+        frameworks=request.frameworks,
     )
     return ScanResult(evidence=evidence, results=results)

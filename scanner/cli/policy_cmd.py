@@ -40,6 +40,12 @@ def validate(files: tuple[Path, ...], as_of: dt.datetime | None) -> None:
     for check in checks:
         if check.ok and check.policy is not None:
             click.echo(f"{printable(check.path)}: OK (policy {printable(check.policy.id)})")
+        elif check.ok and check.frameworks is not None:
+            fm = check.frameworks
+            click.echo(
+                f"{printable(check.path)}: OK (framework mapping for {printable(fm.control)}: "
+                f"{len(fm.items)} items in {len(fm.keys)} frameworks)"
+            )
         elif check.ok and check.exemptions is not None:
             summary = _exemption_summary(check.exemptions, today)
             click.echo(f"{printable(check.path)}: OK ({summary})")

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
-from ..findings import RemediationOutcome
+from ..errors import ConfigError
+from ..findings import RemediationOutcome, ScanResult
+from ..policy import select_frameworks
 from ..report.render import parse_formats, sha256_hex, write_rendered
 from ..report.results_file import load_results
 from .common import printable
@@ -54,12 +57,20 @@ def _load_journal(path: Path | None) -> Sequence[RemediationOutcome]:
     envvar="RDSCAN_TEMPLATES_DIR",
     help="Folder with report.html.j2 and report.md.j2 to use instead of the bundled ones.",
 )
+@click.option(
+    "--framework",
+    "framework_names",
+    multiple=True,
+    metavar="KEY",
+    help="Show only this framework in the Control section (repeatable), e.g. mlps.",
+)
 def report(
     results: Path,
     formats: str,
     output_dir: Path | None,
     journal: Path | None,
     templates_dir: Path | None,
+    framework_names: tuple[str, ...],
 ) -> None:
     """Re-render reports from a saved RESULTS.json (no network).
 
@@ -67,6 +78,7 @@ def report(
     """
     names = parse_formats(formats, REPORT_FORMATS)
     scan, raw = load_results(results)
+    scan = only_frameworks(scan, framework_names)
     outcomes = _load_journal(journal)
     written = write_rendered(
         scan,
@@ -78,6 +90,21 @@ def report(
     )
     for fmt in names:
         click.echo(f"{fmt:<4} {printable(written[fmt])}")
+
+
+def only_frameworks(scan: ScanResult, names: Sequence[str]) -> ScanResult:
+    """The scan with its recorded framework mapping narrowed to ``names`` (for display)."""
+    if not names:
+        return scan
+    mapping = scan.evidence.frameworks
+    if mapping is None:
+        raise ConfigError(
+            "this report.json records no framework mapping, so --framework has nothing to show",
+            hint="drop --framework, or scan again with this rdscan version",
+        )
+    return replace(
+        scan, evidence=replace(scan.evidence, frameworks=select_frameworks(mapping, names))
+    )
 
 
 COMMANDS: list[click.Command] = [report]

@@ -19,10 +19,16 @@ from ..emulator.fixture import CallerSpec, Fixture
 from ..engine import exit_code
 from ..errors import ConfigError
 from ..findings import STATUS_ORDER, ScanResult, Severity, Status
-from ..history import History, default_history_path
-from ..policy import load_exemptions, load_policy
-from ..report.render import FORMATS, check_output_dir, parse_formats, write_reports
-from ..resources import default_policy_path, policies_dir
+from ..history import History, ScanInput, default_history_path
+from ..policy import (
+    check_control,
+    load_exemptions,
+    load_frameworks,
+    load_policy,
+    select_frameworks,
+)
+from ..report.render import FORMATS, check_output_dir, parse_formats, render_json, write_reports
+from ..resources import default_frameworks_path, default_policy_path, policies_dir
 from ..scan import ScanRequest, run_scan
 from .common import connection_options, printable
 
@@ -45,6 +51,8 @@ class ScanOptions:
     progress: bool
     as_of: dt.date | None
     templates_dir: Path | None
+    frameworks: Path
+    framework_names: tuple[str, ...] = ()
 
 
 def _fail_on(value: str) -> Severity | None:
@@ -110,6 +118,20 @@ def scan_options(func: Callable[..., object]) -> Callable[..., object]:
             type=click.Path(file_okay=False, exists=True, path_type=Path),
             help="Use report templates from this folder.",
         ),
+        click.option(
+            "--frameworks",
+            "frameworks_path",
+            type=click.Path(dir_okay=False, path_type=Path),
+            envvar="RDSCAN_FRAMEWORKS",
+            help="Framework mapping file (default: the shipped policies/frameworks.yaml).",
+        ),
+        click.option(
+            "--framework",
+            "framework_names",
+            multiple=True,
+            metavar="KEY",
+            help="Show only this framework in the Control section (repeatable), e.g. mlps.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -127,6 +149,8 @@ def _build_options(
     no_progress: bool,
     as_of: dt.datetime | None,
     templates_dir: Path | None,
+    frameworks_path: Path | None = None,
+    framework_names: tuple[str, ...] = (),
     fail_on: str = "info",
 ) -> ScanOptions:
     return ScanOptions(
@@ -139,6 +163,8 @@ def _build_options(
         progress=not no_progress and sys.stderr.isatty(),
         as_of=as_of.date() if as_of else None,
         templates_dir=templates_dir,
+        frameworks=frameworks_path or default_frameworks_path(),
+        framework_names=tuple(framework_names),
     )
 
 
@@ -167,18 +193,34 @@ def execute_scan(settings: Settings, opts: ScanOptions) -> int:
     """Load inputs, scan, write reports and history, print the summary; return the exit code."""
     policy = load_policy(opts.policy)  # fail fast: nothing is scanned with a bad policy
     exemptions = load_exemptions(opts.exemptions)
+    mapping, mapping_bytes = load_frameworks(opts.frameworks)
+    check_control(mapping, policy.id, str(opts.frameworks))
+    mapping = select_frameworks(mapping, opts.framework_names)
     check_output_dir(opts.output_dir)  # ... nor when its results could not be kept
     if opts.history is not None:
         History(opts.history).check()
     with _progress_bar(opts.progress) as progress:
         scan = run_scan(
-            ScanRequest(settings=settings, policy=policy, exemptions=exemptions, today=opts.as_of),
+            ScanRequest(
+                settings=settings,
+                policy=policy,
+                exemptions=exemptions,
+                today=opts.as_of,
+                frameworks=mapping,
+            ),
             progress=progress,
         )
     written = write_reports(scan, opts.formats, opts.output_dir, templates_dir=opts.templates_dir)
     if opts.history is not None:
         try:
-            History(opts.history).record(scan)
+            inputs = [
+                ScanInput("report.json", "report.json", render_json(scan).encode("utf-8")),
+                ScanInput("policy", opts.policy.name, policy.content),
+                ScanInput("frameworks", opts.frameworks.name, mapping_bytes),
+            ]
+            if opts.exemptions is not None:
+                inputs.append(ScanInput("exemptions", opts.exemptions.name, exemptions.content))
+            History(opts.history).record(scan, inputs)
         except ConfigError as err:  # the scan ran and its reports exist: exit with its own code
             click.echo(f"Warning: this scan was not recorded in the history: {err}", err=True)
             if err.hint:

@@ -16,6 +16,15 @@ from .files import (
     validate_file,
     validate_files,
 )
+from .frameworks import (
+    MAPPING_RELATIONS,
+    FrameworkItem,
+    FrameworkMapping,
+    check_control,
+    check_frameworks,
+    load_frameworks,
+    select_frameworks,
+)
 from .model import (
     CLOUD_ACCOUNT_RESULTS,
     MEMBER_STATUSES,
@@ -33,6 +42,7 @@ from .model import (
 __all__ = [
     "CLOUD_ACCOUNT_RESULTS",
     "FIX_HINT",
+    "MAPPING_RELATIONS",
     "MEMBER_STATUSES",
     "MEMBER_TYPES",
     "RELATIONS",
@@ -40,13 +50,19 @@ __all__ = [
     "Exemption",
     "Exemptions",
     "FileCheck",
+    "FrameworkItem",
+    "FrameworkMapping",
     "Policy",
     "RelatedControl",
     "Scope",
     "TagRule",
+    "check_control",
     "check_file",
+    "check_frameworks",
     "load_exemptions",
+    "load_frameworks",
     "load_policy",
+    "select_frameworks",
     "validate_file",
     "validate_files",
 ]

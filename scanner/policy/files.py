@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -22,6 +22,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ..errors import PolicyError
 from ..findings import Severity, Status
 from . import yamlcheck as yc
+from .frameworks import FrameworkMapping, is_mapping_file, parse_frameworks
 from .model import (
     CLOUD_ACCOUNT_RESULTS,
     MEMBER_STATUSES,
@@ -66,6 +67,7 @@ class FileCheck:
     problems: tuple[str, ...]
     policy: Policy | None = None
     exemptions: Exemptions | None = None
+    frameworks: FrameworkMapping | None = None
 
     @property
     def ok(self) -> bool:
@@ -127,6 +129,13 @@ def check_file(path: str | Path, expect: str | None = None) -> FileCheck:
         ctx.add(root, f"the top level must be a mapping of keys, not {yc.kind_of(root)}")
         return FileCheck(name, expect or "unknown", tuple(ctx.problems))
     keys = {k.value for k, _ in root.value if isinstance(k, ScalarNode)}
+    if expect is None and is_mapping_file(keys):
+        mapping = parse_frameworks(root, ctx, "sha256:" + hashlib.sha256(data).hexdigest())
+        if mapping is None and not ctx.found:
+            ctx.add(root, "could not be read as a framework mapping")
+        if ctx.found or mapping is None:
+            return FileCheck(name, "frameworks", tuple(ctx.problems))
+        return FileCheck(name, "frameworks", (), frameworks=mapping)
     kind = "exemptions" if "exemptions" in keys and "id" not in keys else "policy"
     if expect is None and not keys & (set(_POLICY_KEYS) | {"exemptions"}):
         ctx.add(
@@ -148,8 +157,9 @@ def check_file(path: str | Path, expect: str | None = None) -> FileCheck:
     if ctx.found:
         return FileCheck(name, kind, tuple(ctx.problems))
     if isinstance(value, Policy):
-        return FileCheck(name, kind, (), policy=value)
-    return FileCheck(name, kind, (), exemptions=value)
+        return FileCheck(name, kind, (), policy=replace(value, content=data))
+    assert value is not None
+    return FileCheck(name, kind, (), exemptions=replace(value, content=data))
 
 
 # ------------------------------------------------------------------------------- errors

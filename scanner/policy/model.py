@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..findings import Severity, Status
 
@@ -91,6 +91,7 @@ class Policy:
     cloud_account_without_phone: CloudAccountRule
     digest: str  # "sha256:<hex>" of the file's bytes
     source: str  # the path it was read from
+    content: bytes = field(default=b"", repr=False, compare=False)  # the bytes digest covers
 
 
 @dataclass(frozen=True)
@@ -113,3 +114,4 @@ class Exemptions:
     entries: tuple[Exemption, ...] = ()
     digest: str | None = None
     source: str | None = None
+    content: bytes = field(default=b"", repr=False, compare=False)  # the bytes digest covers

@@ -16,6 +16,7 @@ from typing import Any
 from ..findings import (
     STATUS_ORDER,
     ExemptionInfo,
+    FrameworkMapping,
     RemediationOutcome,
     Result,
     ScanResult,
@@ -146,6 +147,7 @@ class ReportView:
     types: tuple[str, ...]  # member types present, for the filter
     warnings: tuple[str, ...]  # what the reader should know (e.g. partial data), from the scan
     source_sha256: str
+    frameworks: FrameworkMapping | None = None  # the Control section (None: not recorded)
 
 
 def row_key(r: Result) -> tuple[Any, ...]:
@@ -286,6 +288,7 @@ def build_view(
         types=tuple(sorted({r.type for r in scan.results})),
         warnings=tuple(scrub_text(w) for w in ev.warnings),
         source_sha256=source_sha256,
+        frameworks=ev.frameworks,
     )
 
 
