@@ -97,3 +97,7 @@ class ConnectionFailed(ApiError):
 
 class RemediationError(ScannerError):
     """A remediation step cannot go on (bad phone number, journal problem, ...)."""
+
+
+class EvidenceError(ScannerError):
+    """An evidence pack cannot be built as asked, or its signature cannot be checked."""

@@ -58,6 +58,7 @@ def main() -> None:
 def _register() -> None:
     from . import (
         emulator_cmd,
+        evidence_cmd,
         history_cmd,
         policy_cmd,
         remediate_cmd,
@@ -65,7 +66,15 @@ def _register() -> None:
         scan_cmd,
     )
 
-    for module in (scan_cmd, report_cmd, remediate_cmd, history_cmd, policy_cmd, emulator_cmd):
+    for module in (
+        scan_cmd,
+        report_cmd,
+        remediate_cmd,
+        history_cmd,
+        policy_cmd,
+        evidence_cmd,
+        emulator_cmd,
+    ):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -164,6 +164,12 @@ def _framework(node: Node, ctx: yc.Problems, seen_keys: dict[str, int]) -> list[
             n: yc.text(item[n][1], ctx, n, numbers=n == "id") if n in item else None
             for n in _ITEM_KEYS
         }
+        item_id = values["id"]
+        if item_id is not None and item_id in seen_ids:
+            ctx.add(child, f"item {item_id!r} is listed twice (first at line {seen_ids[item_id]})")
+            continue
+        if item_id is not None:
+            seen_ids[item_id] = child.start_mark.line + 1
         relation = values["relation"]
         if relation is not None and relation not in MAPPING_RELATIONS:
             ctx.add(
@@ -176,12 +182,6 @@ def _framework(node: Node, ctx: yc.Problems, seen_keys: dict[str, int]) -> list[
         if rationale is not None and "\n" in rationale.strip():
             ctx.add(item["rationale"][1], "rationale must be one line (use '>-' to fold it)")
             continue
-        item_id = values["id"]
-        if item_id is not None and item_id in seen_ids:
-            ctx.add(child, f"item {item_id!r} is listed twice (first at line {seen_ids[item_id]})")
-            continue
-        if item_id is not None:
-            seen_ids[item_id] = child.start_mark.line + 1
         if None in values.values() or None in texts.values() or key is None:
             continue
         out.append(

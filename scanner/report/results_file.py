@@ -53,6 +53,11 @@ def load_results(path: str | Path) -> tuple[ScanResult, bytes]:
         ) from None
     except OSError as exc:
         raise ResultsFileError(f"cannot read results file {p}: {exc.strerror}") from None
+    return parse_results(raw, str(p)), raw
+
+
+def parse_results(raw: bytes, p: str) -> ScanResult:
+    """A report.json's bytes as a ScanResult; ``p`` names the source in messages."""
     try:
         data: Any = json.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -78,4 +83,4 @@ def load_results(path: str | Path) -> tuple[ScanResult, bytes]:
             f"results file {p} is incomplete or corrupt: bad or missing field {exc}",
             hint="re-run `rdscan scan` to produce a new one",
         ) from None
-    return scan, raw
+    return scan

@@ -1,0 +1,63 @@
+"""The framework mapping reaches report.json and the Control section; --framework narrows it;
+a mapping written for another control is refused before any API call."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from scanner.resources import default_frameworks_path
+
+from ..conftest import child_process_env
+from .conftest import Scanned, run
+
+
+def test_report_json_records_the_mapping_and_reports_show_it(scanned: Scanned) -> None:
+    scan = json.loads((scanned.out / "report.json").read_text(encoding="utf-8"))["scan"]
+    fw = scan["frameworks"]
+    assert fw["control"] == scan["policy"]["id"] and fw["source"] == "frameworks.yaml"
+    assert fw["selected"] == [] and len(fw["items"]) == 17
+    md = (scanned.out / "report.md").read_text(encoding="utf-8")
+    assert "## Control" in md
+    assert "| MLPS 2.0, GB/T 22239-2019 level 3 | 8.1.4.1 d) " in md
+    html = (scanned.out / "report.html").read_text(encoding="utf-8")
+    assert '<section id="control">' in html and "CSA Cloud Controls Matrix v4.0" in html
+
+
+def test_report_framework_filter(scanned: Scanned, tmp_path: Path) -> None:
+    code, out = run(
+        "report", str(scanned.out / "report.json"), "--format", "md,html",
+        "--output-dir", str(tmp_path), "--framework", "mlps",
+    )  # fmt: skip
+    assert code == 0, out
+    md = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert "8.1.4.2 a)" in md and "A.8.5" not in md and "shown: mlps" in md
+    code, out = run(
+        "report", str(scanned.out / "report.json"), "--output-dir", str(tmp_path),
+        "--framework", "pci-dss",
+    )  # fmt: skip
+    assert code == 2 and "no framework 'pci-dss'" in out
+
+
+def test_scan_refuses_a_mapping_for_another_control(tmp_path: Path) -> None:
+    other = tmp_path / "frameworks.yaml"
+    text = default_frameworks_path().read_text(encoding="utf-8")
+    other.write_text(text.replace("control: rd-member-secure-mobile-phone", "control: other"))
+    proc = subprocess.run(
+        [
+            *(sys.executable, "-m", "scanner", "scan", "--endpoint", "127.0.0.1:9", "--protocol"),
+            *("http", "--frameworks", str(other), "--no-history", "--output-dir", str(tmp_path)),
+        ],
+        env=child_process_env(("LTAI-auditor", "auditor-secret"), HOME=str(tmp_path)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "is for control 'other', but the policy is 'rd-member-secure-mobile-phone'" in (
+        proc.stderr
+    )
+    assert "Traceback" not in proc.stderr and not (tmp_path / "report.json").exists()
