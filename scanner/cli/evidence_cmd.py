@@ -138,7 +138,7 @@ def build(
 
 
 @evidence.command("verify")
-@click.argument("pack", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("pack", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--allowed-signers",
     type=click.Path(dir_okay=False, path_type=Path),

@@ -73,4 +73,4 @@ def test_not_a_zip_is_one_clear_line(tmp_path: Path) -> None:
     code, out = run("evidence", "verify", str(junk))
     assert code == 1 and "not a readable zip file" in out and "Traceback" not in out
     code, out = run("evidence", "verify", str(tmp_path / "missing.zip"))
-    assert code == 1 and "does not exist" in out
+    assert code == 2 and "does not exist" in out
