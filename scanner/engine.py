@@ -30,17 +30,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from .exit_codes import ExitCode
 from .findings import ExemptionInfo, Remediation, Result, Severity, Status
 from .inventory.model import Inventory, Member
-from .policy import Exemption, Exemptions, Policy, Scope
+from .policy import SOON_DAYS, Exemption, Exemptions, Policy, Scope, expires_soon
 
 MISSING_FLAG_REASON = "GetAccount response lacks HasSecureMobilePhone"
-DEFAULT_SOON_DAYS = 30
-
-EXIT_OK = 0
-EXIT_FAIL = 1
-EXIT_USAGE = 2
-EXIT_INCOMPLETE = 3
+DEFAULT_SOON_DAYS = SOON_DAYS
 
 
 def evaluate(
@@ -68,14 +64,15 @@ def evaluate(
     )
 
 
-def exit_code(results: Iterable[Result], fail_on: Severity | None = Severity.INFO) -> int:
-    """0 compliant; 1 a FAIL at or above ``fail_on`` (None: never); 3 any ERROR (wins over 1)."""
-    code = EXIT_OK
+def exit_code(results: Iterable[Result], fail_on: Severity | None = Severity.INFO) -> ExitCode:
+    """OK compliant; FAIL a FAIL at or above ``fail_on`` (None: never); INCOMPLETE any ERROR
+    (wins over FAIL)."""
+    code = ExitCode.OK
     for r in results:
         if r.result is Status.ERROR:
-            return EXIT_INCOMPLETE
+            return ExitCode.INCOMPLETE
         if r.result is Status.FAIL and fail_on is not None and r.severity.at_least(fail_on):
-            code = EXIT_FAIL
+            code = ExitCode.FAIL
     return code
 
 
@@ -86,7 +83,7 @@ def soon_to_expire(results: Iterable[Result], soon_days: int = DEFAULT_SOON_DAYS
         for r in results
         if r.result is Status.EXEMPT
         and r.exemption is not None
-        and 0 <= r.exemption.days_left <= soon_days
+        and expires_soon(r.exemption.days_left, soon_days)
     ]
 
 
@@ -188,7 +185,7 @@ def _evaluate_member(
             account_id=member.account_id,
             display_name=member.display_name,
             type=member.type,
-            status=member.status,
+            member_status=member.status,
             folder_path=path,
             has_secure_mobile_phone=member.has_secure_mobile_phone,
             secure_mobile_phone_masked=member.secure_mobile_phone_masked,
@@ -254,7 +251,7 @@ def _evaluate_member(
             info,
         )
     ends = f"until {exemption.expires.isoformat()}"
-    if info.days_left <= soon_days:
+    if expires_soon(info.days_left, soon_days):
         ends += (
             ", the last day (expires today)"
             if info.days_left == 0

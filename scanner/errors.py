@@ -7,11 +7,13 @@ never shows a traceback for a ``ScannerError``.
 
 from __future__ import annotations
 
+from .exit_codes import ExitCode
+
 
 class ScannerError(Exception):
     """Root of every error rdscan raises on purpose."""
 
-    exit_code = 2
+    exit_code: int = ExitCode.USAGE
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)

@@ -111,7 +111,7 @@ class Result:
     account_id: str
     display_name: str
     type: str  # ResourceAccount | CloudAccount
-    status: str  # member status, e.g. CreateSuccess
+    member_status: str  # the member's status as ListAccounts says it, e.g. CreateSuccess
     folder_path: str  # e.g. Root/Production/Apps
     has_secure_mobile_phone: bool | None  # None: unknown (could not be read)
     secure_mobile_phone_masked: str | None
@@ -128,7 +128,7 @@ class Result:
             "account_id": self.account_id,
             "display_name": self.display_name,
             "type": self.type,
-            "status": self.status,
+            "status": self.member_status,  # report.json key unchanged
             "folder_id": self.folder_id,
             "folder_path": self.folder_path,
             "tags": {k: v for k, v in self.tags},
@@ -150,7 +150,7 @@ class Result:
             account_id=str(data["account_id"]),
             display_name=str(data.get("display_name") or ""),
             type=str(data.get("type") or ""),
-            status=str(data.get("status") or ""),
+            member_status=str(data.get("status") or ""),
             folder_path=str(data.get("folder_path") or ""),
             has_secure_mobile_phone=hsp,
             secure_mobile_phone_masked=data.get("secure_mobile_phone_masked"),
@@ -362,13 +362,35 @@ class ScanResult:
 SCHEMA_VERSION = 1
 
 
+class Outcome(str, Enum):
+    """What remediation did for one member: the state the journal leaves a member in, the
+    outcome a run reports, and the outcome the reports show (the same words everywhere).
+    ``str()`` and f-strings give the value (``verified``), as JSON does."""
+
+    VERIFIED = "verified"  # bound, and GetAccount now says HasSecureMobilePhone=true
+    ALREADY_BOUND = "already_bound"  # bound before this run (nothing sent)
+    FAILED = "failed"
+    DECLINED = "declined"  # the operator answered No
+    SKIPPED = "skipped"  # no number given, or not failing any more
+    MANUAL = "manual"  # a CloudAccount: its owner binds it, never sent
+    INVALID_NUMBER = "invalid_number"  # the number broke a rule: nothing sent
+    NOT_RUN = "not_run"  # sending stopped for every member before this one
+    PENDING = "pending"  # a step was journaled but no final one (crash, kill, Ctrl-C)
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+
 @dataclass(frozen=True)
 class RemediationOutcome:
     """What the remediation journal says happened to one member (for the reports)."""
 
     account_id: str
     phone_masked: str
-    outcome: str  # verified | already_bound | failed | declined | skipped
+    outcome: Outcome  # verified | already_bound | failed | declined | skipped
     at: str  # RFC 3339 UTC of the last step for this member
     operator_arn: str
     request_id: str = ""

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from . import __version__
 from .client.sdk import RdClient
 from .client.settings import Settings
+from .clock import rfc3339, utc_now
 from .engine import evaluate, unmatched_exemptions, unmatched_scope_folders
 from .findings import Evidence, FrameworkMapping, ScanResult, Status
 from .inventory.collect import collect
@@ -28,14 +29,6 @@ class ScanRequest:
     exemptions: Exemptions
     today: dt.date | None = None  # the day exemptions are judged against; default: today (UTC)
     frameworks: FrameworkMapping | None = None  # recorded in report.json for the Control section
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
-def rfc3339(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def new_scan_id(moment: dt.datetime) -> str:

@@ -146,3 +146,13 @@ def test_there_are_cases_for_every_kind():
     assert len(VALUE_OPTIONS) >= 30
     assert {("report",), ("verify-journal",), ("policy", "validate")} <= set(FILE_ARGS)
     assert ("print-policy",) in REQUIRED
+
+
+def test_the_readme_exit_code_table_is_the_one_in_scanner_exit_codes():
+    from pathlib import Path
+
+    from scanner.exit_codes import ExitCode, markdown_table
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert markdown_table() in readme
+    assert {int(c) for c in ExitCode} == {0, 1, 2, 3, 130}

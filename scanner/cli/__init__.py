@@ -9,6 +9,7 @@ import click
 
 from .. import __version__
 from ..errors import ScannerError
+from ..exit_codes import ExitCode
 
 
 class _Group(click.Group):
@@ -24,7 +25,7 @@ class _Group(click.Group):
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("\nInterrupted.", err=True)
-            sys.exit(130)
+            sys.exit(ExitCode.INTERRUPTED)
         except click.BadParameter as exc:
             raise _name_the_envvar(exc) from None
 

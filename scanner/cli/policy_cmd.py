@@ -8,13 +8,23 @@ from pathlib import Path
 
 import click
 
+from ..clock import utc_today
 from ..engine import DEFAULT_SOON_DAYS
+from ..exit_codes import ExitCode
 from ..findings import Status
-from ..policy import CloudAccountRule, Exemptions, Policy, Scope, load_policy, validate_files
+from ..policy import (
+    CloudAccountRule,
+    Exemptions,
+    Policy,
+    Scope,
+    expires_soon,
+    load_policy,
+    validate_files,
+)
 from ..resources import default_policy_path
 from .common import printable
 
-EXIT_INVALID = 2
+EXIT_INVALID = ExitCode.USAGE
 
 
 @click.group()
@@ -36,7 +46,7 @@ def validate(files: tuple[Path, ...], as_of: dt.datetime | None) -> None:
     file has an `exemptions:` list). Exit 0 when every file is valid, 2 otherwise.
     """
     checks = validate_files(list(files))
-    today = as_of.date() if as_of else dt.datetime.now(dt.timezone.utc).date()
+    today = as_of.date() if as_of else utc_today()
     for check in checks:
         if check.ok and check.policy is not None:
             click.echo(f"{printable(check.path)}: OK (policy {printable(check.policy.id)})")
@@ -70,7 +80,7 @@ def _exemption_summary(
     n = len(exemptions.entries)
     text = f"{n} exemption{'s' if n != 1 else ''}"
     expired = sum(1 for e in exemptions.entries if e.expires < today)
-    soon = sum(1 for e in exemptions.entries if 0 <= (e.expires - today).days <= soon_days)
+    soon = sum(1 for e in exemptions.entries if expires_soon((e.expires - today).days, soon_days))
     notes = [f"{expired} expired"] if expired else []
     if soon:
         notes.append(f"{soon} expire{'s' if soon == 1 else ''} within {soon_days} days")

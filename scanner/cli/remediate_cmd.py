@@ -9,9 +9,10 @@ from pathlib import Path
 import click
 from tabulate import tabulate
 
-from ..client.ram_policy import POLICY_KINDS, render_policy
+from ..client.ram_policy import RAM_POLICY_KINDS, render_ram_policy
 from ..client.settings import Settings
 from ..errors import ConfigError, RemediationError
+from ..exit_codes import ExitCode
 from ..findings import ScanResult
 from ..phones import PhoneNumber
 from ..remediate import (
@@ -176,7 +177,7 @@ def _render_dry_run(dr: DryRun) -> str:
         lines.append("")
         lines.append(
             f"[{n}] {printable(r.account_id)} {printable(r.display_name)} ({printable(r.type)}, "
-            f"{printable(r.status)}, {printable(r.folder_path)})"
+            f"{printable(r.member_status)}, {printable(r.folder_path)})"
         )
         lines.append(f"    number: {number}")
         if d.phone_state is not None:
@@ -347,7 +348,7 @@ def remediate_command(
         prior = read_journal(journal_path) if resume else []
         result = check_plan(plan, api, done=member_states(prior))
         click.echo(_render_dry_run(result))
-        sys.exit(0 if result.ok else 1)
+        sys.exit(ExitCode.OK if result.ok else ExitCode.FAIL)
     writer = JournalWriter(journal_path)  # verifies an existing journal before anything is sent
     click.echo(_render_plan(plan))
     if not plan.items:
@@ -367,16 +368,16 @@ def remediate_command(
         writer.close()
     click.echo(_render_summary(summary, journal_path))
     if summary.interrupted:
-        sys.exit(130)
+        sys.exit(ExitCode.INTERRUPTED)
     if not summary.complete:
-        sys.exit(1)
+        sys.exit(ExitCode.FAIL)
 
 
 @click.command("print-policy")
-@click.argument("kind", type=click.Choice(POLICY_KINDS))
-def print_policy_command(kind: str) -> None:
+@click.argument("kind", type=click.Choice(RAM_POLICY_KINDS))
+def print_ram_policy_command(kind: str) -> None:
     """Print a least-privilege RAM policy: `audit` (read-only) or `remediate` (Send + Bind)."""
-    click.echo(render_policy(kind), nl=False)
+    click.echo(render_ram_policy(kind), nl=False)
 
 
 @click.command("verify-journal")
@@ -401,11 +402,15 @@ def verify_journal_command(journal: Path, expect_head: str | None) -> None:
         click.echo(f"Error: {exc}", err=True)
         if exc.hint:
             click.echo(f"Fix: {exc.hint}", err=True)
-        sys.exit(1)
+        sys.exit(ExitCode.FAIL)
     click.echo(
         f"OK: {check.path}: {check.lines} line(s), {check.members} member(s), chain intact; "
         f"head sha256 {check.last_sha256}"
     )
 
 
-COMMANDS: list[click.Command] = [remediate_command, print_policy_command, verify_journal_command]
+COMMANDS: list[click.Command] = [
+    remediate_command,
+    print_ram_policy_command,
+    verify_journal_command,
+]

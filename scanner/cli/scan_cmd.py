@@ -18,6 +18,7 @@ from ..client.settings import Settings
 from ..emulator.fixture import CallerSpec, Fixture
 from ..engine import exit_code
 from ..errors import ConfigError
+from ..exit_codes import ExitCode
 from ..findings import STATUS_ORDER, ScanResult, Severity, Status
 from ..history import History, ScanInput, default_history_path
 from ..policy import (
@@ -33,11 +34,6 @@ from ..scan import ScanRequest, run_scan
 from .common import connection_options, printable
 
 TOP_FAILING = 10
-EXIT_MEANING = {
-    0: "compliant",
-    1: "non-compliant: FAIL at or above --fail-on",
-    3: "incomplete: some members could not be evaluated",
-}
 
 
 @dataclass(frozen=True)
@@ -279,7 +275,7 @@ def _print_summary(
         click.echo(f"  {fmt:<5} {path}")
     if opts.history is not None:
         click.echo(f"History: {opts.history}")
-    click.echo(f"Exit code {code}: {EXIT_MEANING.get(code, '')}")
+    click.echo(f"Exit code {int(code)}: {ExitCode(code).meaning}")
 
 
 @click.command()

@@ -33,10 +33,14 @@ REMEDIATE_WRITE_ACTIONS: tuple[str, ...] = (
 # keeps the policy valid where an explicit allow is required.
 STS_ACTIONS: tuple[str, ...] = ("sts:GetCallerIdentity",)
 
-POLICY_KINDS = ("audit", "remediate")
+RAM_POLICY_KINDS = ("audit", "remediate")
+
+# A RAM policy document as RAM takes it: {"Version": "1", "Statement": [{"Effect", "Action",
+# "Resource"}, ...]} (never the YAML audit policy of ``scanner.policy``).
+RamPolicyDocument = dict[str, Any]
 
 
-def policy_document(kind: str) -> dict[str, Any]:
+def ram_policy_document(kind: str) -> RamPolicyDocument:
     """The RAM policy document (Version "1") for ``audit`` or ``remediate``."""
     if kind == "audit":
         statements = [
@@ -51,17 +55,18 @@ def policy_document(kind: str) -> dict[str, Any]:
         ]
     else:
         raise ConfigError(
-            f"unknown policy kind {kind!r}",
+            f"unknown RAM policy kind {kind!r}",
             hint="use `rdscan print-policy audit` or `rdscan print-policy remediate`",
         )
     return {"Version": "1", "Statement": statements}
 
 
-def render_policy(kind: str) -> str:
-    return json.dumps(policy_document(kind), indent=2) + "\n"
+def render_ram_policy(kind: str) -> str:
+    """The RAM policy document for ``kind`` as indented JSON text (what ``print-policy`` prints)."""
+    return json.dumps(ram_policy_document(kind), indent=2) + "\n"
 
 
-def actions_of(document: dict[str, Any]) -> set[str]:
+def actions_of(document: RamPolicyDocument) -> set[str]:
     """Every action an Allow statement of ``document`` grants."""
     granted: set[str] = set()
     for st in document.get("Statement", []):

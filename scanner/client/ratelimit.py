@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 
 Clock = Callable[[], float]
@@ -68,6 +68,15 @@ class TokenBucket:
                 return 0.0
             return -self._tokens / self.rate
 
+    def try_take(self) -> bool:
+        """Take one token if one is there now (never waits, never reserves); True if taken."""
+        with self._lock:
+            self._refill(self._clock())
+            if self._tokens < 1.0:
+                return False
+            self._tokens -= 1.0
+            return True
+
     def acquire(self) -> float:
         """Block until a token is available; return the seconds waited."""
         wait = self.reserve()
@@ -100,7 +109,12 @@ class TokenBucket:
 
 
 class RateLimiter:
-    """One ``TokenBucket`` per action, created on first use; thread-safe."""
+    """One ``TokenBucket`` per key, created on first use; thread-safe.
+
+    The one rate limiter of the package: ``RdClient`` paces its calls per action (``acquire``
+    waits), the emulator enforces its quota per (AccessKeyId, action) (``try_acquire`` answers
+    at once, as the API gateway does).
+    """
 
     def __init__(
         self,
@@ -115,19 +129,24 @@ class RateLimiter:
         self._capacity = capacity
         self._clock = clock
         self._sleep = sleep
-        self._buckets: dict[str, TokenBucket] = {}
+        self._buckets: dict[Hashable, TokenBucket] = {}
         self._lock = threading.Lock()
 
-    def bucket(self, action: str) -> TokenBucket:
+    def bucket(self, key: Hashable) -> TokenBucket:
         with self._lock:
-            b = self._buckets.get(action)
+            b = self._buckets.get(key)
             if b is None:
                 b = TokenBucket(self.rate, self._capacity, clock=self._clock, sleep=self._sleep)
-                self._buckets[action] = b
+                self._buckets[key] = b
             return b
 
-    def acquire(self, action: str) -> float:
-        return self.bucket(action).acquire()
+    def acquire(self, key: Hashable) -> float:
+        """Wait for the next token of ``key``'s bucket; return the seconds waited."""
+        return self.bucket(key).acquire()
+
+    def try_acquire(self, key: Hashable) -> bool:
+        """A token of ``key``'s bucket now, or False (never waits)."""
+        return self.bucket(key).try_take()
 
     def throttled(self, action: str) -> None:
         self.bucket(action).slow_down()

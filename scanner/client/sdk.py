@@ -44,6 +44,7 @@ from alibabacloud_resourcemanager20200331 import models as rm_models
 from alibabacloud_resourcemanager20200331.client import Client as RmClient
 from alibabacloud_sts20150401.client import Client as StsClient
 from alibabacloud_tea_openapi.models import Config
+from darabonba.core import DaraCore
 from darabonba.exceptions import ResponseException, RetryError
 from darabonba.runtime import RuntimeOptions
 from Tea.exceptions import RetryError as TeaRetryError
@@ -60,6 +61,7 @@ from ..errors import (
 from ..findings import Caller
 from ..inventory.model import Directory
 from ..phones import mask_phone
+from .model import AccountPhone, SentCode
 from .ratelimit import Backoff, BackoffPolicy, RateLimiter
 from .settings import Settings
 
@@ -88,25 +90,6 @@ for _sdk_logger in ("credentials", "alibabacloud-tea", "darabonba-core"):
 
 
 @dataclass(frozen=True)
-class AccountPhone:
-    """What GetAccount 2022-04-19 says about a member's secure mobile phone.
-
-    ``has_secure_mobile_phone`` is None when the response lacks the flag. The number is masked
-    again here: a full number never leaves this module.
-    """
-
-    has_secure_mobile_phone: bool | None
-    secure_mobile_phone_masked: str | None
-    account_type: str | None = None  # ResourceAccount | CloudAccount, as GetAccount says now
-
-
-@dataclass(frozen=True)
-class SendCodeResult:
-    expiration: str
-    request_id: str
-
-
-@dataclass(frozen=True)
 class _Failure:
     error: ApiError | CredentialsError
     retryable: bool
@@ -131,8 +114,6 @@ class RdClient:
         rng: random.Random | None = None,
     ) -> None:
         self.settings = settings
-        if settings.endpoint and _is_loopback(settings.endpoint):
-            _drop_proxy_env()
         self._sleep = sleep
         self._clock = clock
         self._rng = rng or random.Random()
@@ -247,7 +228,7 @@ class RdClient:
             account_type=str(kind) if kind else None,
         )
 
-    def send_verification_code(self, account_id: str, phone_wire: str) -> SendCodeResult:
+    def send_verification_code(self, account_id: str, phone_wire: str) -> SentCode:
         """SendVerificationCodeForBindSecureMobilePhone (2022-04-19)."""
         request = rdm_models.SendVerificationCodeForBindSecureMobilePhoneRequest(
             account_id=account_id, secure_mobile_phone=phone_wire
@@ -259,8 +240,8 @@ class RdClient:
             ),
             idempotent=False,
         )
-        return SendCodeResult(
-            expiration=str(body.get("ExpirationDate") or ""),
+        return SentCode(
+            expires_at=str(body.get("ExpirationDate") or ""),
             request_id=str(body.get("RequestId") or ""),
         )
 
@@ -345,6 +326,8 @@ class RdClient:
 
     def _config(self, endpoint: str) -> Config:
         s = self.settings
+        if _is_loopback(endpoint):
+            _bypass_proxies(s.protocol, endpoint, self._pool_size())
         return Config(
             credential=self._credentials(),
             endpoint=endpoint,
@@ -353,9 +336,12 @@ class RdClient:
             connect_timeout=s.connect_timeout_ms,
             read_timeout=s.read_timeout_ms,
             no_proxy="127.0.0.1,localhost",
-            max_idle_conns=max(40, s.concurrency * 2),
+            max_idle_conns=self._pool_size(),
             user_agent=f"rdscan/{_tool_version()}",
         )
+
+    def _pool_size(self) -> int:
+        return max(40, self.settings.concurrency * 2)
 
     def _clients(self) -> dict[str, Any]:
         clients: dict[str, Any] | None = getattr(self._local, "clients", None)
@@ -405,8 +391,6 @@ class RdClient:
 
 # -------------------------------------------------------------------- proxies
 
-_PROXY_VARS = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy")
-
 
 def _is_loopback(endpoint: str) -> bool:
     host = endpoint.strip()
@@ -418,13 +402,36 @@ def _is_loopback(endpoint: str) -> bool:
     return host in ("localhost", "::1") or host.startswith("127.")
 
 
-def _drop_proxy_env() -> None:
-    """The SDK sends every request through HTTP(S)_PROXY and ignores ``Config.no_proxy`` (its
-    proxies dict goes straight to ``requests``' adapter), so a loopback endpoint (the emulator)
-    would be sent to the proxy. No proxy can serve our own 127.0.0.1: drop the variables for
-    this process when the endpoint is loopback."""
-    for name in _PROXY_VARS:
-        os.environ.pop(name, None)
+class _DirectSession(requests.Session):
+    """A requests session that never uses a proxy (for a loopback endpoint only)."""
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        kwargs["proxies"] = {}
+        return super().send(request, **kwargs)
+
+
+_direct_lock = threading.Lock()
+
+
+def _bypass_proxies(protocol: str, endpoint: str, pool_size: int) -> None:
+    """Send requests to the loopback ``endpoint`` (the emulator) directly, whatever
+    HTTP(S)_PROXY says; leave every other endpoint and the process environment alone.
+
+    Why: darabonba (the SDK's HTTP core, 1.0.x) reads HTTP(S)_PROXY itself and hands the
+    proxies to ``requests`` with ``Session.send``, which ignores ``Config.no_proxy``; no proxy
+    can serve our own 127.0.0.1. darabonba keeps one ``requests.Session`` per
+    ``"<protocol>://<host header>:<port>:pool=<size>"`` in ``DaraCore._sessions`` (the host
+    header is the endpoint, the port stays the default 80 for an endpoint string): this
+    registers a proxy-less session, with darabonba's own adapter, under this endpoint's key.
+    ``tests/client/test_client_errors.py`` fails if a new darabonba stops using it.
+    """
+    key = f"{protocol.lower()}://{endpoint.rstrip('/')}:80:pool={pool_size}"
+    with _direct_lock:
+        if isinstance(DaraCore._sessions.get(key), _DirectSession):
+            return
+        session = _DirectSession()
+        session.mount(f"{protocol.lower()}://", DaraCore.get_adapter(protocol, pool_size=pool_size))
+        DaraCore._sessions[key] = session
 
 
 # -------------------------------------------------------------------- credentials

@@ -15,7 +15,7 @@ from typing import Any
 from ..phones import mask_phone
 from .errors import ApiFault, invalid, missing
 from .fixture import PHONE_RE, AccountSpec, CallerSpec
-from .state import DirectoryState, rfc3339
+from .state import DirectoryState, wire_time
 
 V2020 = "2020-03-31"
 V2022 = "2022-04-19"
@@ -341,7 +341,7 @@ def send_verification_code(call: Call) -> dict[str, Any]:
     pending = call.state.issue_code(account.id, phone)
     if isinstance(pending, str):
         raise ApiFault(pending)
-    return {"ExpirationDate": rfc3339(pending.expires_at)}
+    return {"ExpirationDate": wire_time(pending.expires_at)}
 
 
 def bind_secure_mobile_phone(call: Call) -> dict[str, Any]:

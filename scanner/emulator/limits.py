@@ -30,6 +30,8 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+from ..client.ratelimit import TokenBucket
+
 V2020 = "2020-03-31"
 V2022 = "2022-04-19"
 
@@ -131,9 +133,12 @@ class Quotas:
         return {key: self.rate(*key) for key in sorted(routes)}
 
 
-class RateLimiter:
-    """One token bucket per (account id, version, action): ``rate`` tokens/s, capacity
-    ``rate`` (a 1 s burst; at least 1). A rate of 0 or less disables limiting.
+class ApiQuota:
+    """The emulated gateway's quota: one token bucket per (account id, version, action),
+    ``rate`` tokens/s, capacity ``rate`` (a 1 s burst; at least 1). A rate of 0 or less
+    disables limiting. The buckets are the package's one token bucket
+    (``scanner.client.ratelimit.TokenBucket``), answered at once (``try_take``) as a gateway
+    does, where the client waits for its turn.
 
     ``rate`` is a number (every action) or a ``Quotas`` table.
     """
@@ -144,7 +149,7 @@ class RateLimiter:
         self._quotas = self._table(rate)
         self._clock = clock
         self._lock = threading.Lock()
-        self._buckets: dict[tuple[str, str, str], tuple[float, float]] = {}
+        self._buckets: dict[tuple[str, str, str], TokenBucket] = {}
 
     @staticmethod
     def _table(rate: float | Quotas | None) -> Quotas:
@@ -172,16 +177,12 @@ class RateLimiter:
             rate = self._quotas.rate(version, action)
             if rate <= 0:
                 return True
-            now = self._clock()
-            capacity = max(rate, 1.0)  # a 1 s burst, and at least one request
             key = (account, version, action)
-            tokens, last = self._buckets.get(key, (capacity, now))
-            tokens = min(capacity, tokens + (now - last) * rate)
-            if tokens < 1.0:
-                self._buckets[key] = (tokens, now)
-                return False
-            self._buckets[key] = (tokens - 1.0, now)
-            return True
+            bucket = self._buckets.get(key)
+            if bucket is None:
+                bucket = TokenBucket(rate, capacity=max(rate, 1.0), clock=self._clock)
+                self._buckets[key] = bucket
+        return bucket.try_take()
 
 
 @dataclass(frozen=True)

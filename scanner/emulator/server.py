@@ -26,7 +26,7 @@ from .api import ROUTES, Call, Route
 from .auth import Authenticator, Incoming
 from .errors import ApiFault
 from .fixture import CallerSpec, Fixture, load_fixture, parse_fixture
-from .limits import FaultPlan, QuotaOverride, Quotas, RateLimiter, ScriptedFault, parse_rate_limit
+from .limits import ApiQuota, FaultPlan, QuotaOverride, Quotas, ScriptedFault, parse_rate_limit
 from .state import DirectoryState
 from .xmlbody import CONTENT_TYPE as XML_CONTENT_TYPE
 from .xmlbody import to_xml, wants_xml
@@ -168,7 +168,7 @@ class EmulatorServer:
         self.latency_ms = latency_ms
         self.on_request = on_request
         self._auth = Authenticator(fixture)
-        self._limiter = RateLimiter(_quotas(rate_limit, rate_limits))
+        self._limiter = ApiQuota(_quotas(rate_limit, rate_limits))
         self._faults = FaultPlan(fault_rate, seed)
         self._counts: Counter[str] = Counter()
         self._counts_lock = threading.Lock()

@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ..clock import rfc3339
 from ..errors import ConfigError
 from .fixture import AccountSpec, Fixture, FolderSpec, parse_account
 
@@ -28,9 +29,9 @@ class PendingCode:
     expires_at: float  # epoch seconds
 
 
-def rfc3339(epoch: float) -> str:
-    dt = datetime.fromtimestamp(epoch, tz=timezone.utc)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+def wire_time(epoch: float) -> str:
+    """Epoch seconds as the API writes times: RFC 3339 UTC with milliseconds."""
+    return rfc3339(epoch, "milliseconds")
 
 
 class DirectoryState:
@@ -114,7 +115,7 @@ class DirectoryState:
         with self._lock:
             spec = self._accounts[account_id]
             self._accounts[account_id] = dataclasses.replace(
-                spec, secure_mobile_phone=phone, modify_time=rfc3339(self._clock())
+                spec, secure_mobile_phone=phone, modify_time=wire_time(self._clock())
             )
             self._codes.pop(account_id, None)
 
@@ -148,7 +149,7 @@ class DirectoryState:
                 "account_id": account_id,
                 "phone": phone,
                 "code": code,
-                "expires_at": rfc3339(pending.expires_at),
+                "expires_at": wire_time(pending.expires_at),
             }
             self._outbox.append(record)
             if self._outbox_path is not None:
@@ -175,7 +176,7 @@ class DirectoryState:
             del self._codes[account_id]
             spec = self._accounts[account_id]
             self._accounts[account_id] = dataclasses.replace(
-                spec, secure_mobile_phone=phone, modify_time=rfc3339(self._clock())
+                spec, secure_mobile_phone=phone, modify_time=wire_time(self._clock())
             )
             return ""
 

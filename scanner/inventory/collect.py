@@ -22,7 +22,8 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
-from ..client.sdk import AccountPhone, RdClient
+from ..client.model import AccountPhone
+from ..client.sdk import RdClient
 from ..errors import ApiError, AuthError, ConnectionFailed, NotFound
 from .model import Directory, Folder, Inventory, Member
 

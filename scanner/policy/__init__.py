@@ -30,6 +30,7 @@ from .model import (
     MEMBER_STATUSES,
     MEMBER_TYPES,
     RELATIONS,
+    SOON_DAYS,
     CloudAccountRule,
     Exemption,
     Exemptions,
@@ -37,6 +38,7 @@ from .model import (
     RelatedControl,
     Scope,
     TagRule,
+    expires_soon,
 )
 
 __all__ = [
@@ -46,6 +48,7 @@ __all__ = [
     "MEMBER_STATUSES",
     "MEMBER_TYPES",
     "RELATIONS",
+    "SOON_DAYS",
     "CloudAccountRule",
     "Exemption",
     "Exemptions",
@@ -59,6 +62,7 @@ __all__ = [
     "check_control",
     "check_file",
     "check_frameworks",
+    "expires_soon",
     "load_exemptions",
     "load_frameworks",
     "load_policy",

@@ -27,6 +27,14 @@ MEMBER_STATUSES = (  # documented member statuses (ListAccounts, GetAccount, Cre
 )
 RELATIONS = ("related",)  # rdscan never claims to satisfy a control, only to relate to it
 CLOUD_ACCOUNT_RESULTS = (Status.FAIL, Status.SKIPPED)
+SOON_DAYS = 30  # an exemption ending within this many days (0 = ends today) "expires soon"
+
+
+def expires_soon(days_left: int, soon_days: int = SOON_DAYS) -> bool:
+    """The one "expires soon" rule: an exemption with ``days_left`` days to go (0 = its last day
+    is today, negative = expired) expires soon when ``0 <= days_left <= soon_days``."""
+    return 0 <= days_left <= soon_days
+
 
 # --------------------------------------------------------------------------------- values
 

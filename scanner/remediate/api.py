@@ -1,37 +1,35 @@
-"""The cloud as remediation sees it: a small protocol, and its adapter over RdClient."""
+"""The cloud as remediation sees it: a small protocol, and its adapter over RdClient.
+
+The values are the client's own (``scanner.client.model``): one phone value type
+(``AccountPhone``) and one send-code result (``SentCode``) for the whole package.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..client.model import AccountPhone, SentCode
 from ..findings import Caller
-from ..phones import mask_phone
 
 SEND = "SendVerificationCodeForBindSecureMobilePhone"
 BIND = "BindSecureMobilePhone"
 GET_ACCOUNT = "GetAccount"
 
-# ---- the cloud, as remediation sees it -----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PhoneState:
-    has_secure_mobile_phone: bool | None
-    secure_mobile_phone_masked: str | None
-    account_type: str | None = None  # as GetAccount says now (None: not reported)
-
-
-@dataclass(frozen=True)
-class SentCode:
-    expires_at: str  # RFC 3339 UTC as the API returned it ("" when absent)
-    request_id: str
+__all__ = [
+    "BIND",
+    "GET_ACCOUNT",
+    "SEND",
+    "AccountPhone",
+    "RdClientApi",
+    "RemediationApi",
+    "SentCode",
+]
 
 
 class RemediationApi(Protocol):
     def caller_identity(self) -> Caller: ...
 
-    def get_account_phone(self, account_id: str) -> PhoneState: ...
+    def get_account_phone(self, account_id: str) -> AccountPhone: ...
 
     def send_code(self, account_id: str, phone_wire: str) -> SentCode: ...
 
@@ -39,7 +37,8 @@ class RemediationApi(Protocol):
 
 
 class RdClientApi:
-    """Adapter from ``scanner.client.RdClient`` to :class:`RemediationApi`."""
+    """Adapter from ``scanner.client.sdk.RdClient`` to :class:`RemediationApi` (names only: the
+    client already returns these values, masked)."""
 
     def __init__(self, client: Any) -> None:
         self._client = client
@@ -48,17 +47,13 @@ class RdClientApi:
         caller: Caller = self._client.caller_identity()
         return caller
 
-    def get_account_phone(self, account_id: str) -> PhoneState:
-        got = self._client.get_account_phone(account_id)
-        return PhoneState(
-            has_secure_mobile_phone=got.has_secure_mobile_phone,
-            secure_mobile_phone_masked=mask_phone(got.secure_mobile_phone_masked),
-            account_type=getattr(got, "account_type", None),
-        )
+    def get_account_phone(self, account_id: str) -> AccountPhone:
+        phone: AccountPhone = self._client.get_account_phone(account_id)
+        return phone
 
     def send_code(self, account_id: str, phone_wire: str) -> SentCode:
-        sent = self._client.send_verification_code(account_id, phone_wire)
-        return SentCode(expires_at=str(sent.expiration or ""), request_id=str(sent.request_id))
+        sent: SentCode = self._client.send_verification_code(account_id, phone_wire)
+        return sent
 
     def bind(self, account_id: str, phone_wire: str, code: str) -> str:
         return str(self._client.bind_secure_mobile_phone(account_id, phone_wire, code))

@@ -5,29 +5,20 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Protocol
 
+from ..clock import parse_rfc3339, utc_now
 from ..errors import ApiError, RemediationError, ScannerError
-from ..findings import Caller
+from ..findings import Caller, Outcome
 from ..phones import PhoneNumber, validate_phone
 from .api import (
     RemediationApi,
     SentCode,
 )
 from .explain import explain
-from .journal import (
-    ALREADY_BOUND,
-    DECLINED,
-    DONE_STATES,
-    FAILED,
-    PENDING,
-    SKIPPED,
-    VERIFIED,
-    JournalWriter,
-    MemberState,
-)
-from .plan import BAD_PHONE, INVALID_NUMBER, MANUAL, NOT_FAILING, Plan, PlanItem, check_caller
+from .journal import DONE_STATES, JournalWriter, MemberState
+from .plan import BAD_PHONE, MANUAL, NOT_FAILING, Plan, PlanItem, check_caller
 
 _CODE_RE = re.compile(r"^[0-9]{6}$")  # ASCII: other digits never reach Bind
 
@@ -71,8 +62,7 @@ class MemberOutcome:
     account_id: str
     display_name: str
     phone_masked: str
-    # verified | already_bound | failed | declined | skipped | manual | invalid_number | not_run
-    outcome: str
+    outcome: Outcome  # never Outcome.PENDING: a run ends every member it starts
     detail: str = ""
     request_id: str = ""
     from_journal: bool = False
@@ -85,7 +75,7 @@ class Summary:
     interrupted: bool = False
     stopped: str = ""  # why sending stopped for every member (fatal error), if it did
 
-    def count(self, outcome: str) -> int:
+    def count(self, outcome: Outcome) -> int:
         return sum(1 for o in self.outcomes if o.outcome == outcome)
 
     @property
@@ -94,14 +84,14 @@ class Summary:
         return not (
             self.interrupted
             or self.stopped
-            or self.count(FAILED)
-            or self.count(INVALID_NUMBER)
-            or self.count("not_run")
+            or self.count(Outcome.FAILED)
+            or self.count(Outcome.INVALID_NUMBER)
+            or self.count(Outcome.NOT_RUN)
         )
 
     @property
-    def counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
+    def counts(self) -> dict[Outcome, int]:
+        counts: dict[Outcome, int] = {}
         for o in self.outcomes:
             counts[o.outcome] = counts.get(o.outcome, 0) + 1
         return counts
@@ -132,19 +122,11 @@ class _Member:
     request_ids: list[str] = field(default_factory=list)
 
 
-def _parse_time(value: str) -> datetime | None:
-    try:
-        at = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)  # the API speaks UTC
-
-
 def expired(sent: SentCode, now: datetime | None = None) -> bool:
-    at = _parse_time(sent.expires_at) if sent.expires_at else None
+    at = parse_rfc3339(sent.expires_at) if sent.expires_at else None
     if at is None:
         return False
-    return (now or datetime.now(timezone.utc)) >= at
+    return (now or utc_now()) >= at
 
 
 class Remediator:
@@ -166,12 +148,10 @@ class Remediator:
     # the whole run ----------------------------------------------------------------------------
     def run(self, plan: Plan, caller: Caller) -> Summary:
         self.site = plan.site
-        self.journal.operator_arn = caller.arn
-        self.journal.scan_id = plan.scan.evidence.scan_id
         prior: dict[str, MemberState] = self.journal.states if self.options.resume else {}
-        self.journal.append(
-            "session_start",
-            "started",
+        self.journal.start_session(
+            caller.arn,
+            plan.scan.evidence.scan_id,
             detail=f"{'resume' if self.options.resume else 'run'}; site={plan.site}; "
             f"members={len(plan.items)}",
             extra={"caller_type": caller.identity_type, "caller_account": caller.account_id},
@@ -199,7 +179,7 @@ class Remediator:
                                 item.account_id,
                                 item.result.display_name,
                                 item.phone_masked,
-                                FAILED,
+                                Outcome.FAILED,
                                 stopped,
                             )
                         )
@@ -213,14 +193,14 @@ class Remediator:
 
     def _not_run(self, item: PlanItem, why: str) -> MemberOutcome:
         return MemberOutcome(
-            item.account_id, item.result.display_name, item.phone_masked, "not_run", why
+            item.account_id, item.result.display_name, item.phone_masked, Outcome.NOT_RUN, why
         )
 
     def _notify(self, level: str, item: PlanItem, message: str, hint: str = "") -> None:
         self.op.notify(Event(level, item.account_id, message, hint))
 
     def _outcome(
-        self, m: _Member, outcome: str, detail: str = "", request_id: str = ""
+        self, m: _Member, outcome: Outcome, detail: str = "", request_id: str = ""
     ) -> MemberOutcome:
         masked = m.phone.masked if m.phone else m.item.phone_masked
         return MemberOutcome(
@@ -246,7 +226,9 @@ class Remediator:
             self.journal.append("skip", "skipped", account_id=aid, detail=item.problem)
             level = "error" if item.kind == BAD_PHONE else "info"
             self._notify(level, item, f"skipped: {item.problem}", item.hint)
-            outcome = {MANUAL: MANUAL, BAD_PHONE: INVALID_NUMBER}.get(item.kind, SKIPPED)
+            outcome = {MANUAL: Outcome.MANUAL, BAD_PHONE: Outcome.INVALID_NUMBER}.get(
+                item.kind, Outcome.SKIPPED
+            )
             return self._outcome(m, outcome, item.problem)
         if m.phone is None:
             m.phone = self._ask_phone(m)
@@ -254,11 +236,11 @@ class Remediator:
                 detail = f"no valid number given: {m.phone_problem}"
                 self.journal.append("skip", "skipped", account_id=aid, detail=detail)
                 self._notify("error", item, "skipped: " + detail)
-                return self._outcome(m, INVALID_NUMBER, detail)
+                return self._outcome(m, Outcome.INVALID_NUMBER, detail)
             if m.phone is None:
                 self.journal.append("skip", "skipped", account_id=aid, detail="no number given")
                 self._notify("warn", item, "skipped: no number given")
-                return self._outcome(m, SKIPPED, "no number given")
+                return self._outcome(m, Outcome.SKIPPED, "no number given")
         # Still unbound? (someone may have bound it since the scan)
         try:
             state = self.api.get_account_phone(aid)
@@ -282,7 +264,9 @@ class Remediator:
                     detail=detail,
                 )
                 self._notify("ok", item, f"bound and verified: {masked} (before the interruption)")
-                return MemberOutcome(aid, item.result.display_name, masked, VERIFIED, detail, rid)
+                return MemberOutcome(
+                    aid, item.result.display_name, masked, Outcome.VERIFIED, detail, rid
+                )
             self.journal.append(
                 "skip",
                 "already_bound",
@@ -292,7 +276,11 @@ class Remediator:
             )
             self._notify("ok", item, f"already bound ({masked or 'number hidden'}): nothing to do")
             return MemberOutcome(
-                aid, item.result.display_name, masked, ALREADY_BOUND, "bound before this run"
+                aid,
+                item.result.display_name,
+                masked,
+                Outcome.ALREADY_BOUND,
+                "bound before this run",
             )
         if state.account_type and state.account_type != "ResourceAccount":
             # the results file is older than the member's type: never send to a CloudAccount
@@ -302,11 +290,11 @@ class Remediator:
             )
             self.journal.append("skip", "skipped", account_id=aid, detail=detail)
             self._notify("warn", item, f"skipped: {detail}")
-            return self._outcome(m, MANUAL, detail)
+            return self._outcome(m, Outcome.MANUAL, detail)
         if not self.op.confirm(item, m.phone):
             self.journal.append("confirm", "declined", account_id=aid, phone_masked=m.phone.masked)
             self._notify("info", item, "declined: nothing sent")
-            return self._outcome(m, DECLINED)
+            return self._outcome(m, Outcome.DECLINED)
         self.journal.append("confirm", "confirmed", account_id=aid, phone_masked=m.phone.masked)
         return self._send_and_bind(m)
 
@@ -316,7 +304,7 @@ class Remediator:
         left the member mid-flow after a Send, and the number bound now is the one it used."""
         return (
             prior is not None
-            and prior.state == PENDING
+            and prior.state == Outcome.PENDING
             and prior.last_action in ("send", "bind")
             and bool(masked_now)
             and masked_now == prior.phone_masked
@@ -371,14 +359,14 @@ class Remediator:
                     "bind", "failed", account_id=aid, phone_masked=masked, detail=detail
                 )
                 self._notify("error", item, detail, "run `rdscan remediate --resume` later")
-                return self._outcome(m, FAILED, detail)
+                return self._outcome(m, Outcome.FAILED, detail)
             if not self.op.offer_resend(item, result):
                 detail = f"{result}; no new code requested"
                 self.journal.append(
                     "bind", "failed", account_id=aid, phone_masked=masked, detail=detail
                 )
                 self._notify("warn", item, "gave up: " + detail)
-                return self._outcome(m, FAILED, detail)
+                return self._outcome(m, Outcome.FAILED, detail)
 
     def _codes(self, m: _Member, sent: SentCode) -> MemberOutcome | str:
         """Prompt for codes and Bind. Returns the outcome, or a reason to offer a resend."""
@@ -397,7 +385,7 @@ class Remediator:
                     "bind", "failed", account_id=aid, phone_masked=masked, detail=detail
                 )
                 self._notify("warn", item, "gave up: no code entered")
-                return self._outcome(m, FAILED, detail)
+                return self._outcome(m, Outcome.FAILED, detail)
             if not _CODE_RE.match(code):
                 self._notify("error", item, "the code has 6 digits; type it again")
                 continue  # not sent to the API, not counted
@@ -453,7 +441,7 @@ class Remediator:
                 "verify", "failed", account_id=aid, phone_masked=masked, detail=detail
             )
             self._notify("error", item, detail, "re-run `rdscan scan` to confirm")
-            return self._outcome(m, FAILED, detail, bind_request_id)
+            return self._outcome(m, Outcome.FAILED, detail, bind_request_id)
         if state.has_secure_mobile_phone:
             self.journal.append(
                 "verify",
@@ -464,14 +452,14 @@ class Remediator:
                 detail="HasSecureMobilePhone=true",
             )
             self._notify("ok", item, f"bound and verified: {masked}")
-            return self._outcome(m, VERIFIED, "HasSecureMobilePhone=true", bind_request_id)
+            return self._outcome(m, Outcome.VERIFIED, "HasSecureMobilePhone=true", bind_request_id)
         detail = f"Bind succeeded (RequestId {bind_request_id}) but HasSecureMobilePhone is "
         detail += "false" if state.has_secure_mobile_phone is False else "missing"
         self.journal.append(
             "verify", "not_verified", account_id=aid, phone_masked=masked, detail=detail
         )
         self._notify("error", item, detail, "re-run `rdscan scan` later to confirm")
-        return self._outcome(m, FAILED, detail, bind_request_id)
+        return self._outcome(m, Outcome.FAILED, detail, bind_request_id)
 
     def _api_failure(
         self, m: _Member, action: str, exc: ApiError, *, before: str = ""
@@ -490,7 +478,7 @@ class Remediator:
                 detail=code,
             )
             self._notify("ok", item, why.what, why.next_step)
-            return self._outcome(m, ALREADY_BOUND, why.what, exc.request_id)
+            return self._outcome(m, Outcome.ALREADY_BOUND, why.what, exc.request_id)
         detail = f"{code}: {why.what}"
         journal_action = action if action in ("send", "bind", "verify") else "bind"
         self.journal.append(
@@ -505,7 +493,7 @@ class Remediator:
         self._notify("error", item, f"{code}: {why.what}{rid}", why.next_step)
         if why.fatal:
             raise _Fatal(f"{code}: {why.what} {why.next_step}")
-        return self._outcome(m, FAILED, detail, exc.request_id)
+        return self._outcome(m, Outcome.FAILED, detail, exc.request_id)
 
 
 def run_flow(

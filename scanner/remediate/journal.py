@@ -23,12 +23,12 @@ import signal
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ..clock import rfc3339, utc_now
 from ..errors import RemediationError
-from ..findings import RemediationOutcome
+from ..findings import Outcome, RemediationOutcome
 from ..phones import mask_phone
 
 JOURNAL_VERSION = 1
@@ -46,14 +46,8 @@ ACTIONS: Mapping[str, tuple[str, ...]] = {
     "verify": ("verified", "not_verified", "failed"),
 }
 
-# Member states derived from the journal (the RemediationOutcome vocabulary, plus "pending").
-VERIFIED = "verified"
-ALREADY_BOUND = "already_bound"
-FAILED = "failed"
-DECLINED = "declined"
-SKIPPED = "skipped"
-PENDING = "pending"  # a step was recorded but no final one (crash, kill, Ctrl-C mid-member)
-DONE_STATES = frozenset({VERIFIED, ALREADY_BOUND})
+# A member once in one of these states is done: a later run only skips it.
+DONE_STATES = frozenset({Outcome.VERIFIED, Outcome.ALREADY_BOUND})
 
 _REQUIRED_KEYS = (
     "v",
@@ -147,17 +141,13 @@ class JournalCheck:
 @dataclass(frozen=True)
 class MemberState:
     account_id: str
-    state: str  # verified | already_bound | failed | declined | skipped | pending
+    state: Outcome  # verified | already_bound | failed | declined | skipped | pending
     phone_masked: str
     at: str
     operator_arn: str
     request_id: str
     detail: str
     last_action: str
-
-
-def utc_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _sha256(line: bytes) -> str:
@@ -264,21 +254,21 @@ def verify_journal(path: str | Path) -> JournalCheck:
     )
 
 
-def _state_of(entry: JournalEntry) -> str | None:
+def _state_of(entry: JournalEntry) -> Outcome | None:
     """The member state a step leaves behind; None for session lines."""
     if not entry.account_id or entry.action in ("session_start", "session_end"):
         return None
-    if entry.outcome == "already_bound":
-        return ALREADY_BOUND
+    if entry.outcome == Outcome.ALREADY_BOUND:
+        return Outcome.ALREADY_BOUND
     if entry.action == "verify":
-        return VERIFIED if entry.outcome == "verified" else FAILED
+        return Outcome.VERIFIED if entry.outcome == Outcome.VERIFIED else Outcome.FAILED
     if entry.action == "confirm":
-        return DECLINED if entry.outcome == "declined" else PENDING
+        return Outcome.DECLINED if entry.outcome == Outcome.DECLINED else Outcome.PENDING
     if entry.action == "skip":
-        return SKIPPED
-    if entry.outcome == "failed":
-        return FAILED
-    return PENDING  # sent, bound (not yet verified), wrong_code, expired_code
+        return Outcome.SKIPPED
+    if entry.outcome == Outcome.FAILED:
+        return Outcome.FAILED
+    return Outcome.PENDING  # sent, bound (not yet verified), wrong_code, expired_code
 
 
 def member_states(entries: Iterable[JournalEntry]) -> dict[str, MemberState]:
@@ -318,8 +308,8 @@ def load_outcomes(path: str | Path) -> list[RemediationOutcome]:
     outcomes = []
     for st in member_states(read_journal(path)).values():
         outcome, detail = st.state, st.detail
-        if outcome == PENDING:
-            outcome = FAILED
+        if outcome == Outcome.PENDING:
+            outcome = Outcome.FAILED
             detail = f"interrupted after {st.last_action}; not completed" + (
                 f" ({detail})" if detail else ""
             )
@@ -342,8 +332,8 @@ class JournalWriter:
 
     def __init__(self, path: str | Path, *, operator_arn: str = "", scan_id: str = "") -> None:
         self.path = Path(path)
-        self.operator_arn = operator_arn
-        self.scan_id = scan_id
+        self._operator_arn = operator_arn
+        self._scan_id = scan_id
         if self.path.exists():
             entries, head = _read_entries(self.path)
         else:
@@ -356,6 +346,30 @@ class JournalWriter:
     @property
     def states(self) -> dict[str, MemberState]:
         return member_states(self.entries)
+
+    @property
+    def operator_arn(self) -> str:
+        """The caller ARN written into every line from now on."""
+        return self._operator_arn
+
+    @property
+    def scan_id(self) -> str:
+        """The scan whose results this session remediates (written into every line)."""
+        return self._scan_id
+
+    def start_session(
+        self,
+        operator_arn: str,
+        scan_id: str,
+        *,
+        detail: str = "",
+        extra: Mapping[str, Any] | None = None,
+    ) -> JournalEntry:
+        """Append the ``session_start`` line; this and every later line carry ``operator_arn``
+        and ``scan_id``."""
+        self._operator_arn = operator_arn
+        self._scan_id = scan_id
+        return self.append("session_start", "started", detail=detail, extra=extra)
 
     def _open(self) -> int:
         if self._fd is None:
@@ -408,15 +422,15 @@ class JournalWriter:
         fd = self._open()
         entry = JournalEntry(
             seq=len(self.entries) + 1,
-            time=utc_now(),
-            operator_arn=self.operator_arn,
+            time=rfc3339(utc_now(), "microseconds"),
+            operator_arn=self._operator_arn,
             account_id=account_id,
             phone_masked=_safe_masked(phone_masked),
             action=action,
             outcome=outcome,
             request_id=request_id,
             detail=detail,
-            scan_id=self.scan_id,
+            scan_id=self._scan_id,
             prev_sha256=self._prev,
             extra=dict(extra or {}),
         )

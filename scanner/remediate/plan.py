@@ -12,7 +12,7 @@ from .api import (
     BIND,
     GET_ACCOUNT,
     SEND,
-    PhoneState,
+    AccountPhone,
     RemediationApi,
 )
 from .explain import EXPLANATIONS, explain
@@ -35,7 +35,6 @@ MANUAL = "manual"
 NO_PHONE = "no_phone"  # the number will be asked at the prompt
 BAD_PHONE = "bad_phone"
 NOT_FAILING = "not_failing"
-INVALID_NUMBER = "invalid_number"  # a member outcome: the number broke a rule, nothing sent
 
 
 @dataclass(frozen=True)
@@ -183,7 +182,7 @@ def check_caller(api: RemediationApi, master_account_id: str) -> CallerCheck:
 @dataclass(frozen=True)
 class DryRunItem:
     item: PlanItem
-    phone_state: PhoneState | None
+    phone_state: AccountPhone | None
     problems: tuple[str, ...]
     would: str  # one line: what the real run would do
 
@@ -213,7 +212,7 @@ def dry_run(
     items = []
     for item in plan.items:
         problems: list[str] = []
-        state: PhoneState | None = None
+        state: AccountPhone | None = None
         prior = (done or {}).get(item.account_id)
         if prior is not None and prior.state in DONE_STATES:
             would = f"skip: {prior.state.replace('_', ' ')} per the journal ({prior.at})"
@@ -225,7 +224,7 @@ def dry_run(
         elif item.kind == NOT_FAILING:
             would = "skip: " + item.problem
         else:
-            status = item.result.status
+            status = item.result.member_status
             if status and status not in BINDABLE_STATUSES:
                 problems.append(
                     f"member status {status}: Bind is expected to answer AccountTypeMismatch "

@@ -65,7 +65,7 @@ def render_csv(scan: ScanResult) -> str:
                     r.account_id,
                     r.display_name,
                     r.type,
-                    r.status,
+                    r.member_status,
                     r.folder_id,
                     r.folder_path,
                     ";".join(f"{k}={v}" for k, v in r.tags),

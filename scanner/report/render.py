@@ -30,12 +30,13 @@ from markupsafe import Markup, escape
 
 from ..errors import ConfigError
 from ..findings import STATUS_ORDER, RemediationOutcome, ScanResult, Status
+from ..policy.model import SOON_DAYS
 from ..resources import templates_dir as default_templates_dir
 from . import svg
 from .csv_format import CSV_COLUMNS, csv_safe, render_csv
 from .md_escape import MdSafe, md_code, md_escape, md_finalize
 from .results_file import dumps, write_atomic
-from .view import SOON_DAYS, ReportView, build_view, masked_scan, scrub_text, status_css
+from .view import ReportView, build_view, masked_scan, scrub_text, status_css
 
 __all__ = [
     "CSV_COLUMNS",

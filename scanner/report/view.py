@@ -10,9 +10,9 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
+from ..clock import parse_rfc3339
 from ..findings import (
     STATUS_ORDER,
     ExemptionInfo,
@@ -23,8 +23,7 @@ from ..findings import (
     Status,
 )
 from ..phones import mask_phone
-
-SOON_DAYS = 30  # an exemption expiring within this many days is called out
+from ..policy.model import expires_soon
 
 _STATUS_RANK = {s: i for i, s in enumerate(STATUS_ORDER)}
 
@@ -163,7 +162,7 @@ def row_key(r: Result) -> tuple[Any, ...]:
 def _exemption_state(ex: ExemptionInfo) -> tuple[str, str]:
     if ex.expired or ex.days_left < 0:
         return "expired", "x-expired"
-    if ex.days_left <= SOON_DAYS:
+    if expires_soon(ex.days_left):
         return "expires soon", "x-soon"
     return "valid", "x-valid"
 
@@ -184,17 +183,9 @@ def _folders(results: Iterable[Result]) -> tuple[FolderRow, ...]:
     return tuple(rows)
 
 
-def _instant(text: str) -> datetime | None:
-    try:
-        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-
-
 def _before(at: str, scan_started: str) -> bool:
     """True when a journal step is known to predate the scan (so the scan already shows it)."""
-    a, b = _instant(at), _instant(scan_started)
+    a, b = parse_rfc3339(at), parse_rfc3339(scan_started)
     return a is not None and b is not None and a < b
 
 

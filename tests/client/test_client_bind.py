@@ -28,7 +28,7 @@ def test_send_then_bind_then_getaccount_shows_the_phone(directory, make_settings
     assert client.get_account_phone(account_id).has_secure_mobile_phone is False
     sent = client.send_verification_code(account_id, "86-13900009999")
     assert sent.request_id
-    assert sent.expiration.endswith("Z")
+    assert sent.expires_at.endswith("Z")
     code = srv.outbox()[-1]["code"]
     request_id = client.bind_secure_mobile_phone(account_id, "86-13900009999", code)
     assert request_id

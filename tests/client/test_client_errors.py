@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 
 import pytest
@@ -295,3 +296,15 @@ def test_the_retry_budget_counts_from_the_first_attempt_not_the_wait_for_a_token
     phone = client.get_account_phone(data["accounts"][1]["id"])
     assert phone.has_secure_mobile_phone is not None
     assert client.api_calls() == {"GetAccount": 3}
+
+
+def test_the_loopback_proxy_bypass_leaves_the_process_environment_alone(
+    small, make_settings, monkeypatch
+):
+    _, srv = small
+    proxy = f"http://127.0.0.1:{_closed_port()}"
+    monkeypatch.setenv("HTTPS_PROXY", proxy)
+    monkeypatch.setenv("http_proxy", proxy)
+    client = RdClient(make_settings(srv, max_attempts=1))
+    assert client.caller_identity().account_id == "1512345678901234"
+    assert os.environ["HTTPS_PROXY"] == proxy and os.environ["http_proxy"] == proxy

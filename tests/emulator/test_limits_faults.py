@@ -168,16 +168,16 @@ def test_concurrent_clients(emulator, rdm, sample_fixture):
 
 
 def test_token_bucket_unit():
-    from scanner.emulator.limits import RateLimiter
+    from scanner.emulator.limits import ApiQuota
 
     now = [100.0]
-    limiter = RateLimiter(3, clock=lambda: now[0])
+    limiter = ApiQuota(3, clock=lambda: now[0])
     assert [limiter.allow("k", "A") for _ in range(4)] == [True, True, True, False]
     assert limiter.allow("k", "B") and limiter.allow("other", "A")
     assert limiter.allow("k", "A", "2022-04-19")  # another version: another bucket
     now[0] += 0.34  # one token back (3/s)
     assert limiter.allow("k", "A") and not limiter.allow("k", "A")
-    slow = RateLimiter(0.5, clock=lambda: now[0])
+    slow = ApiQuota(0.5, clock=lambda: now[0])
     assert slow.allow("k", "A") and not slow.allow("k", "A")
     now[0] += 2.0
     assert slow.allow("k", "A")

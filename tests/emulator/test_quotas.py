@@ -14,9 +14,9 @@ from scanner.cli import main
 from scanner.emulator.limits import (
     DOCUMENTED_QUOTAS,
     UNDOCUMENTED_QUOTA,
+    ApiQuota,
     QuotaOverride,
     Quotas,
-    RateLimiter,
     parse_rate_limit,
 )
 
@@ -82,7 +82,7 @@ def test_overrides_most_specific_wins_in_any_order():
 
 
 def test_set_rate_for_one_action_keeps_the_others():
-    limiter = RateLimiter(None)
+    limiter = ApiQuota(None)
     limiter.set_rate(3, action="GetAccount")
     assert limiter.quotas.rate(V2022, "GetAccount") == 3
     assert limiter.quotas.rate(V2022, "ListAccounts") == 20

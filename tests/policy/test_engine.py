@@ -143,7 +143,7 @@ def test_one_result_per_member_in_order_and_fields_copied(make_policy, make_memb
     assert r.folder_path == "Root/Production/Apps"
     assert r.folder_id == "fd-apps"
     assert r.tags == (("env", "prod"),)
-    assert r.type == "ResourceAccount" and r.status == "CreateSuccess"
+    assert r.type == "ResourceAccount" and r.member_status == "CreateSuccess"
 
 
 def test_folder_path_falls_back_to_inventory(make_policy, make_member, make_inventory):

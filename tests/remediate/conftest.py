@@ -64,7 +64,7 @@ def result_for(fixture: Fixture, account_id: str) -> Result:
         account_id=spec.id,
         display_name=spec.display_name,
         type=spec.type,
-        status=spec.status,
+        member_status=spec.status,
         folder_path=_folder_path(fixture, spec.folder),
         has_secure_mobile_phone=bound,
         secure_mobile_phone_masked=mask_phone(spec.secure_mobile_phone),

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from scanner.cli import main
-from scanner.client.ram_policy import AUDIT_ACTIONS, actions_of, policy_document
+from scanner.client.ram_policy import AUDIT_ACTIONS, actions_of, ram_policy_document
 from scanner.errors import ConfigError
 from scanner.remediate.journal import JournalWriter
 from scanner.remediate.phone_sources import parse_phones_csv
@@ -35,7 +35,7 @@ def _printed(kind: str) -> dict:
 
 def test_audit_policy_is_read_only() -> None:
     doc = _printed("audit")
-    assert doc == policy_document("audit")
+    assert doc == ram_policy_document("audit")
     assert doc["Version"] == "1"
     granted = actions_of(doc)
     assert granted >= READ
@@ -58,7 +58,7 @@ def test_unknown_policy_kind_is_usage_error() -> None:
     result = CliRunner().invoke(main, ["print-policy", "admin"])
     assert result.exit_code == 2
     with pytest.raises(ConfigError):
-        policy_document("admin")
+        ram_policy_document("admin")
 
 
 def test_phones_csv_parsing() -> None:
@@ -94,7 +94,7 @@ def test_verify_journal_expect_head_detects_cut_last_line(tmp_path: Path) -> Non
 
 def test_audit_policy_grants_only_what_the_scan_calls() -> None:
     # ListAccountsForParent is never called by rdscan: least privilege leaves it out.
-    assert actions_of(policy_document("audit")) == READ
+    assert actions_of(ram_policy_document("audit")) == READ
 
 
 def _caller_with(fixture, key: str, document: dict):
@@ -123,8 +123,8 @@ def test_printed_policies_suffice_on_the_emulator(
     from scanner.resources import default_policy_path
     from scanner.scan import ScanRequest, run_scan
 
-    audit = _caller_with(sample_fixture, "LTAI-policy-audit", policy_document("audit"))
-    fix = _caller_with(sample_fixture, "LTAI-policy-fix", policy_document("remediate"))
+    audit = _caller_with(sample_fixture, "LTAI-policy-audit", ram_policy_document("audit"))
+    fix = _caller_with(sample_fixture, "LTAI-policy-fix", ram_policy_document("remediate"))
     fixture = dataclasses.replace(sample_fixture, callers=(*sample_fixture.callers, audit, fix))
     srv = emulator(fixture)
 
@@ -138,7 +138,7 @@ def test_printed_policies_suffice_on_the_emulator(
         client=client,
     )
     assert not [r for r in scan.results if r.result.value == "ERROR"]
-    assert {a.split(":")[1] for a in actions_of(policy_document("audit"))} >= set(
+    assert {a.split(":")[1] for a in actions_of(ram_policy_document("audit"))} >= set(
         client.api_calls()
     )
 
@@ -165,7 +165,7 @@ def test_printed_policies_suffice_on_the_emulator(
     with JournalWriter(tmp_path / "j.jsonl") as writer:
         summary = run_flow(plan, RdClientApi(fixer), writer, op)
     assert [o.outcome for o in summary.outcomes] == ["verified"], op.text()
-    granted = {a.split(":")[1] for a in actions_of(policy_document("remediate"))}
+    granted = {a.split(":")[1] for a in actions_of(ram_policy_document("remediate"))}
     assert granted >= set(fixer.api_calls())
 
 

@@ -117,7 +117,7 @@ def make_golden_scan() -> ScanResult:
                 Status.ERROR: "GetAccount: NoPermission (HTTP 403)",
             }[result],
             "remediation": Remediation.NONE,
-            "status": "CreateSuccess",
+            "member_status": "CreateSuccess",
         }
         defaults.update(kw)
         rows.append(
@@ -167,7 +167,7 @@ def make_golden_scan() -> ScanResult:
         reason="exemption expired on 2026-10-15; no secure mobile phone bound",
         exemption=_ex(-43, ticket="SEC-3", owner="bob@example.com"),
     )
-    add(10, "`rm -rf`", R, sandbox, Status.SKIPPED, status="PromoteVerifying")
+    add(10, "`rm -rf`", R, sandbox, Status.SKIPPED, member_status="PromoteVerifying")
     add(11, "no-access", R, "Root", Status.ERROR, has_secure_mobile_phone=None)
     add(
         12,
@@ -223,7 +223,7 @@ def make_synthetic_scan(n: int, seed: int = 7, hostile_every: int = 0) -> ScanRe
                 account_id=f"{1000000000000000 + i}",
                 display_name=name,
                 type=typ,
-                status="CreateSuccess",
+                member_status="CreateSuccess",
                 folder_path=rng.choice(folders),
                 folder_id=f"fd-{i % 22:03d}",
                 has_secure_mobile_phone=None if st is Status.ERROR else st is Status.PASS,
@@ -293,7 +293,7 @@ def make_hostile_scan(names: list[str]) -> ScanResult:
                 account_id=f"{2000000000000000 + i}",
                 display_name=name,
                 type=other,
-                status=third,
+                member_status=third,
                 folder_path=other,
                 folder_id=third,
                 tags=((name, other),),

@@ -274,7 +274,7 @@ def test_csv_round_trips_and_neutralises_formulas(hostile_scan, nasty) -> None: 
         for column, value in (
             ("display_name", r.display_name),
             ("type", r.type),
-            ("status", r.status),
+            ("status", r.member_status),
             ("folder_path", r.folder_path),
             ("reason", r.reason),
         ):

@@ -1,0 +1,49 @@
+"""The one table of rdscan's exit codes (README's "Exit codes" table is checked against it).
+
+A command's exit code is one of these; nothing else in the package spells a bare number.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    FAIL = 1
+    USAGE = 2
+    INCOMPLETE = 3
+    INTERRUPTED = 130
+
+    @property
+    def meaning(self) -> str:
+        """One line, as the README and ``rdscan scan``'s last line say it."""
+        return _MEANING[self]
+
+
+_MEANING = {
+    ExitCode.OK: "compliant",
+    ExitCode.FAIL: "non-compliant: FAIL at or above --fail-on",
+    ExitCode.USAGE: "usage, configuration or credential error (nothing scanned, nothing written)",
+    ExitCode.INCOMPLETE: "incomplete: some members could not be evaluated",
+    ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
+}
+
+# What each code means for the commands where it means more than the line above.
+DETAILS: dict[ExitCode, str] = {
+    ExitCode.FAIL: (
+        "`remediate`: a member was left undone (failed, invalid number, not run) or `--dry-run` "
+        "found a problem; `verify-journal`: the chain is broken"
+    ),
+    ExitCode.INCOMPLETE: "an ERROR result wins over 1",
+}
+
+
+def markdown_table() -> str:
+    """The README's exit-code table, one row per code."""
+    rows = ["| Code | Meaning |", "|---|---|"]
+    for code in ExitCode:
+        extra = DETAILS.get(code)
+        text = code.meaning + (f"; {extra}" if extra else "")
+        rows.append(f"| `{int(code)}` | {text} |")
+    return "\n".join(rows) + "\n"
