@@ -68,6 +68,8 @@ SAMPLE_CALLERS = {
     "lister": ("LTAI-lister", "lister-secret"),
     "outsider": ("LTAI-outsider", "outsider-secret"),
     "sts": ("STS.auditor-session", "sts-secret"),
+    "delegated": ("LTAI-delegated", "delegated-secret"),
+    "member": ("LTAI-member", "member-secret"),
 }
 SAMPLE_STS_TOKEN = "sts-token-auditor"
 

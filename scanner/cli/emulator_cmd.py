@@ -74,14 +74,15 @@ def emulator() -> None:
     help="Append each verification code sent as a JSON line to this file.",
 )
 @click.option(
-    "--code-ttl", default=300, show_default=True, type=click.IntRange(1), help="Code lifetime (s)."
+    "--code-ttl",
+    type=click.IntRange(1),
+    help="Code lifetime (s). Default: the fixture's undocumented.code_ttl_s (300).",
 )
 @click.option(
     "--daily-send-limit",
-    default=5,
-    show_default=True,
     type=click.IntRange(0),
-    help="Codes per member per day.",
+    help="Codes per UTC day, per member or per management account as the fixture's "
+    "undocumented.daily_send_limit_scope says. Default: undocumented.daily_send_limit (5).",
 )
 @click.option("--seed", type=int, help="Seed for codes and random faults (reproducible runs).")
 @click.option(
@@ -98,8 +99,8 @@ def serve(
     latency_ms: float,
     fault_rate: float,
     sms_outbox: Path | None,
-    code_ttl: int,
-    daily_send_limit: int,
+    code_ttl: int | None,
+    daily_send_limit: int | None,
     seed: int | None,
     log_requests: bool,
 ) -> None:

@@ -42,9 +42,8 @@ over 1 MiB 413 RequestEntityTooLarge), has a body with Code, Message and Request
 
 Fixture keys beyond the design contract (all optional):
 
-- callers[].account_id: the caller's own account (default: read from the ARN). A caller whose
-  account is not the management account is outside the directory: RD calls answer 404
-  EntityNotExists.ResourceDirectory (ResourceDirectoryNotInUse for GetResourceDirectory).
+- callers[].account_id: the caller's own account (default: read from the ARN); see "Callers
+  by account" below.
 - callers[].security_token: an STS token the caller must send (x-acs-security-token or
   SecurityToken); callers[].security_token_expired: true answers InvalidSecurityToken.Expired.
 - callers[].active: false answers InvalidAccessKeyId.Inactive.
@@ -59,6 +58,25 @@ Fixture keys beyond the design contract (all optional):
   NotSupport.AccountInAnotherResourceDirectory.
 - accounts[].enterprise_name_specified: false makes Bind answer 409 Invalid.EnterpriseName.
 - resource_directory.create_time, folders[].create_time.
+- accounts[].status: any of the documented statuses (the seven of ListAccounts, the Create*
+  ones, SwitchSuccess, Removed; case-insensitive); any other one-word string is served as
+  written, with a warning on load.
+- delegated_administrators: member account ids (or ``{account_id, service_principal}``) that
+  are delegated administrators: their callers may call ListAccounts (documented) and, with
+  ``undocumented.delegated_admin_reads``, GetAccount and the folder APIs.
+- undocumented: what the documentation leaves open, one knob each (defaults = the emulator's
+  behaviour before the knobs; see ``fixture.Undocumented``): daily_send_limit (5),
+  daily_send_limit_scope (member | management_account), code_ttl_s (300), bind_statuses
+  (CreateSuccess, PromoteFailed, PromoteExpired, PromoteCancelled),
+  phone_flag_for_cloud_accounts and phone_flag_for_management_account (actual | omitted |
+  false), delegated_admin_reads (true), not_allowed_error (EntityNotExists.ResourceDirectory).
+
+Callers by account: the management account's callers may call everything their ``allow``
+list permits. A member's caller gets its directory from GetResourceDirectory and
+``undocumented.not_allowed_error`` for every other RD read; an account outside the directory
+gets EntityNotExists.ResourceDirectory (GetResourceDirectory: ResourceDirectoryNotInUse).
+Send answers only its documented errors (caller identity, member type and status, a phone
+already bound are Bind's checks, so Send "delivers" to such a member and Bind refuses).
 
 Lenient forms: ids, secrets and names given as YAML numbers are read as strings; ``type`` and
 ``status`` are matched case-insensitively (status must be a documented member status); a fixture

@@ -23,7 +23,13 @@ V_STS = "2015-04-01"
 
 _TAG_RE = re.compile(r"^Tag\.(\d+)\.(Key|Value)$")
 _DIGITS = re.compile(r"^\d+$")
-_BIND_STATUSES = {"CreateSuccess", "PromoteFailed", "PromoteExpired", "PromoteCancelled"}
+
+MANAGEMENT = "management"
+DELEGATED = "delegated administrator"
+MEMBER = "member"
+OUTSIDE = "outside"
+# RD reads a delegated administrator may call when undocumented.delegated_admin_reads is true
+_ADMIN_READS = {"GetAccount", "ListAccountsForParent", "ListFoldersForParent", "GetFolder"}
 
 
 @dataclass(frozen=True)
@@ -106,11 +112,47 @@ def _page(call: Call, items: list[Any]) -> tuple[list[Any], int, int]:
 
 
 # ---- checks shared by the RD actions ------------------------------------------------------
-def _require_directory(call: Call) -> None:
-    if call.caller.account_id != call.state.directory.master_account_id:
+def caller_kind(call: Call) -> str:
+    """Who calls, by the caller's account: the management account, a delegated administrator
+    (fixture ``delegated_administrators``), another member, or an account outside."""
+    account = call.caller.account_id
+    if account == call.state.directory.master_account_id:
+        return MANAGEMENT
+    if account in call.state.fixture.delegated_administrators:
+        return DELEGATED
+    if call.state.account(account) is not None:
+        return MEMBER
+    return OUTSIDE
+
+
+def _require_directory(call: Call) -> str:
+    """The caller's kind, after the checks of who may call this RD read.
+
+    - An account outside the directory: 404 EntityNotExists.ResourceDirectory
+      (GetResourceDirectory: ResourceDirectoryNotInUse, its one documented error).
+    - GetResourceDirectory answers every member with the directory it belongs to (documented).
+    - ListAccounts: "only the management account or a delegated administrator account of a
+      trusted service" (documented). The error a member's caller gets is not documented:
+      ``undocumented.not_allowed_error`` (default EntityNotExists.ResourceDirectory, the one
+      error ListAccounts documents). UNVERIFIED.
+    - GetAccount, ListAccountsForParent, ListFoldersForParent, GetFolder: the management
+      account; a delegated administrator when ``undocumented.delegated_admin_reads``
+      (UNVERIFIED either way); never another member (UNVERIFIED).
+    """
+    kind = caller_kind(call)
+    if kind == OUTSIDE:
         if call.action == "GetResourceDirectory":
             raise ApiFault("ResourceDirectoryNotInUse")
         raise ApiFault("EntityNotExists.ResourceDirectory")
+    if kind == MANAGEMENT or call.action == "GetResourceDirectory":
+        return kind
+    knobs = call.state.fixture.undocumented
+    if kind == DELEGATED and (
+        call.action == "ListAccounts"
+        or (knobs.delegated_admin_reads and call.action in _ADMIN_READS)
+    ):
+        return kind
+    raise ApiFault(knobs.not_allowed_error)
 
 
 def _account_id(call: Call) -> str:
@@ -237,11 +279,32 @@ def get_account(call: Call) -> dict[str, Any]:
     }
     if _bool(call, "IncludeTags"):
         account["Tags"] = [{"Key": k, "Value": v} for k, v in a.tags]
-    if call.version == V2022 and not a.omit_phone_flag:
-        account["HasSecureMobilePhone"] = a.secure_mobile_phone is not None
-        if a.secure_mobile_phone:
-            account["SecureMobilePhone"] = mask_phone(a.secure_mobile_phone)
+    if call.version == V2022:
+        mode = _phone_flag_mode(call, a)
+        if mode == "false":
+            account["HasSecureMobilePhone"] = False
+        elif mode == "actual":
+            account["HasSecureMobilePhone"] = a.secure_mobile_phone is not None
+            if a.secure_mobile_phone:
+                account["SecureMobilePhone"] = mask_phone(a.secure_mobile_phone)
     return {"Account": account}
+
+
+def _phone_flag_mode(call: Call, a: AccountSpec) -> str:
+    """``actual``, ``omitted`` or ``false``: what GetAccount 2022-04-19 says about the phone.
+
+    Documented: HasSecureMobilePhone and SecureMobilePhone (masked) for a member. UNVERIFIED:
+    whether they come back for a CloudAccount member and for the management account itself
+    (fixture knobs ``undocumented.phone_flag_for_cloud_accounts`` / ``..._management_account``);
+    ``accounts[].omit_phone_flag`` leaves them out for one member."""
+    if a.omit_phone_flag:
+        return "omitted"
+    knobs = call.state.fixture.undocumented
+    if a.id == call.state.directory.master_account_id:
+        return knobs.phone_flag_for_management_account
+    if a.type == "CloudAccount":
+        return knobs.phone_flag_for_cloud_accounts
+    return "actual"
 
 
 def list_folders_for_parent(call: Call) -> dict[str, Any]:
@@ -306,38 +369,45 @@ def get_resource_directory(call: Call) -> dict[str, Any]:
     }
 
 
-def _bind_preconditions(call: Call) -> tuple[AccountSpec, str]:
-    """Checks Send and Bind share, in the order the service applies them."""
-    _require_directory(call)
+def _target(call: Call) -> tuple[AccountSpec, str]:
+    """The parameter checks Send and Bind share, and the member they name.
+
+    Any caller with a directory gets this far (an account outside: EntityNotExists.
+    ResourceDirectory). UNVERIFIED: the error for an AccountId that is not a member
+    (EntityNotExists.Account, as in GetAccount; neither Send nor Bind documents it)."""
+    if caller_kind(call) == OUTSIDE:
+        raise ApiFault("EntityNotExists.ResourceDirectory")
     account_id = _account_id(call)
     phone = _required(call, "SecureMobilePhone")
     if call.action == "BindSecureMobilePhone":
         _required(call, "VerificationCode")
     if not PHONE_RE.match(phone):
         raise invalid("SecureMobilePhone", code="InvalidParameter.SecureMobilePhone")
-    caller = call.caller
-    if (
-        caller.identity_type not in ("RAMUser", "AssumedRoleUser")
-        or caller.account_id != call.state.directory.master_account_id
-    ):
-        raise ApiFault("CallerIdentityError")
-    account = _member(call, account_id)
+    return _member(call, account_id), phone
+
+
+def _documented_for_both(call: Call, account: AccountSpec) -> None:
+    """NotSupport.AccountInAnotherResourceDirectory and EntityAlreadyExists.ResourceDirectory:
+    documented for Send and Bind. UNVERIFIED: that the second one is what the management
+    account's own id gets (its message: the account's resource directory is enabled)."""
     if account.in_another_resource_directory:
         raise ApiFault("NotSupport.AccountInAnotherResourceDirectory")
-    if account.type != "ResourceAccount" or account.status not in _BIND_STATUSES:
-        raise ApiFault("AccountTypeMismatch")
-    if account.secure_mobile_phone:
-        raise ApiFault("AccountSecureMobileAlreadyExists")
-    is_86 = phone.startswith("86-")
-    if (call.state.site == "cn") != is_86:
-        if call.action == "BindSecureMobilePhone":
-            raise ApiFault("NotSupport.Site.Action")
-        raise ApiFault("InvalidParameter.MobileCountryCode")
-    return account, phone
+    if account.id == call.state.directory.master_account_id:
+        raise ApiFault("EntityAlreadyExists.ResourceDirectory")
 
 
 def send_verification_code(call: Call) -> dict[str, Any]:
-    account, phone = _bind_preconditions(call)
+    """SendVerificationCodeForBindSecureMobilePhone: only the errors its page documents
+    (NotSupport.AccountInAnotherResourceDirectory, EntityAlreadyExists.ResourceDirectory,
+    SendValidateCodeExceedsLimitForAccount, InvalidParameter.MobileCountryCode; all 409) plus
+    the global ones. The caller's identity, the member's type and status and a phone already
+    bound are Bind's checks (documented for Bind only): Send "delivers" a code to such a
+    member, as the cloud may, and Bind refuses it. UNVERIFIED: that the cloud's Send does not
+    check them."""
+    account, phone = _target(call)
+    _documented_for_both(call, account)
+    if (call.state.site == "cn") != phone.startswith("86-"):
+        raise ApiFault("InvalidParameter.MobileCountryCode")
     pending = call.state.issue_code(account.id, phone)
     if isinstance(pending, str):
         raise ApiFault(pending)
@@ -345,7 +415,28 @@ def send_verification_code(call: Call) -> dict[str, Any]:
 
 
 def bind_secure_mobile_phone(call: Call) -> dict[str, Any]:
-    account, phone = _bind_preconditions(call)
+    """BindSecureMobilePhone: every error its page documents, in this order (the order is the
+    emulator's choice; UNVERIFIED): CallerIdentityError (not a RAM user or role of the
+    management account), NotSupport.AccountInAnotherResourceDirectory,
+    EntityAlreadyExists.ResourceDirectory, AccountTypeMismatch (not a ResourceAccount, or a
+    status outside ``undocumented.bind_statuses``), AccountSecureMobileAlreadyExists,
+    NotSupport.Site.Action, Invalid.EnterpriseName, EnterpriseRealNameVerificationError,
+    Invalid.VerificationCode."""
+    account, phone = _target(call)
+    caller = call.caller
+    if (
+        caller.identity_type not in ("RAMUser", "AssumedRoleUser")
+        or caller_kind(call) != MANAGEMENT
+    ):
+        raise ApiFault("CallerIdentityError")
+    _documented_for_both(call, account)
+    statuses = call.state.fixture.undocumented.bind_statuses
+    if account.type != "ResourceAccount" or account.status not in statuses:
+        raise ApiFault("AccountTypeMismatch")
+    if account.secure_mobile_phone:
+        raise ApiFault("AccountSecureMobileAlreadyExists")
+    if (call.state.site == "cn") != phone.startswith("86-"):
+        raise ApiFault("NotSupport.Site.Action")
     if not account.enterprise_name_specified:
         raise ApiFault("Invalid.EnterpriseName")
     if not account.enterprise_real_name_verified:

@@ -78,6 +78,11 @@ CATALOG: dict[str, tuple[int, str]] = {
         "resource directory.",
     ),
     "Invalid.EnterpriseName": (409, "You must specify the enterprise name."),
+    "EntityAlreadyExists.ResourceDirectory": (
+        409,
+        "The resource directory for the account is already enabled. We recommend that you do "
+        "not enable the resource directory again.",
+    ),
     "RequestEntityTooLarge": (413, "The request body is too large."),
     "EnterpriseRealNameVerificationError": (
         409,

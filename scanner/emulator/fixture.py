@@ -17,13 +17,18 @@ from typing import Any
 import yaml
 
 from ..errors import FixtureError
+from .errors import CATALOG as _ERROR_CODES
 
 SITES = ("cn", "intl")
 ACCOUNT_TYPES = ("ResourceAccount", "CloudAccount")
 IDENTITY_TYPES = ("RAMUser", "AssumedRoleUser", "Account")
 JOIN_METHODS = ("created", "invited")
 PHONE_RE = re.compile(r"^(\d{1,4})-(\d{4,20})$")
-# Member statuses the RD docs list (ListAccounts / GetAccount ``Status``).
+# Member statuses the RD docs name: the seven of ListAccounts / GetAccount ``Status``, the
+# Create* ones of CreateCloudAccount / PromoteResourceAccount, and SwitchSuccess and Removed of
+# UpdateAccount's response (alibaba-rd-api.md section 8). UNVERIFIED: whether ListAccounts or
+# GetAccount ever return SwitchSuccess or Removed. A fixture may give any other string: it is
+# served as written, with a warning on load (to model a status no tool has seen yet).
 ACCOUNT_STATUSES = (
     "CreateSuccess",
     "CreateVerifying",
@@ -36,6 +41,8 @@ ACCOUNT_STATUSES = (
     "PromoteCancelled",
     "PromoteSuccess",
     "InviteSuccess",
+    "SwitchSuccess",
+    "Removed",
 )
 _ALLOW_RE = re.compile(r"^(\*|[A-Za-z0-9*?_-]+:[A-Za-z0-9*?_-]+)$")
 _ACCOUNT_ID_FROM_ARN = re.compile(r"^acs:[a-z]+::(\d+):")
@@ -74,7 +81,30 @@ _CALLER_KEYS = {
     "role_id",
     "principal_id",
 }
-_TOP_KEYS = {"site", "resource_directory", "folders", "accounts", "callers"}
+_TOP_KEYS = {
+    "site",
+    "resource_directory",
+    "folders",
+    "accounts",
+    "callers",
+    "delegated_administrators",
+    "undocumented",
+}
+_UNDOCUMENTED_KEYS = {
+    "daily_send_limit",
+    "daily_send_limit_scope",
+    "code_ttl_s",
+    "bind_statuses",
+    "phone_flag_for_cloud_accounts",
+    "phone_flag_for_management_account",
+    "delegated_admin_reads",
+    "not_allowed_error",
+}
+SEND_LIMIT_SCOPES = ("member", "management_account")
+PHONE_FLAG_MODES = ("actual", "omitted", "false")
+# Statuses Bind accepts by default (the emulator's choice; the docs say only "the type or
+# status of the member account cannot satisfy the current operation").
+DEFAULT_BIND_STATUSES = ("CreateSuccess", "PromoteFailed", "PromoteExpired", "PromoteCancelled")
 
 
 @dataclass(frozen=True)
@@ -133,6 +163,41 @@ class CallerSpec:
 
 
 @dataclass(frozen=True)
+class Undocumented:
+    """What the documentation leaves open, one knob each (fixture section ``undocumented:``).
+
+    Every default is the emulator's behaviour before these knobs existed. UNVERIFIED, each:
+
+    - ``daily_send_limit`` (codes per UTC day) and ``daily_send_limit_scope`` (``member``: per
+      member; ``management_account``: all sends of the directory together): the docs name
+      SendValidateCodeExceedsLimitForAccount ("daily limit" in the Chinese page) without a
+      number or a scope. Also unverified: that the day is a UTC day.
+    - ``code_ttl_s``: the code lifetime (the real one comes back in Send's ExpirationDate).
+    - ``bind_statuses``: the member statuses Bind accepts (others: AccountTypeMismatch).
+    - ``phone_flag_for_cloud_accounts`` / ``phone_flag_for_management_account``: what
+      GetAccount 2022-04-19 returns for a CloudAccount member / for the management account:
+      ``actual`` (HasSecureMobilePhone as bound), ``omitted`` (no HasSecureMobilePhone, no
+      SecureMobilePhone), ``false`` (HasSecureMobilePhone false whatever is bound).
+    - ``delegated_admin_reads``: whether a delegated administrator may call GetAccount (both
+      versions), ListAccountsForParent, ListFoldersForParent and GetFolder (ListAccounts and
+      GetResourceDirectory it may call: documented).
+    - ``not_allowed_error``: the error code a caller gets for an RD read it may not call (a
+      member's caller calling ListAccounts; a delegated administrator, GetAccount when
+      ``delegated_admin_reads`` is false). Default EntityNotExists.ResourceDirectory, the one
+      error ListAccounts documents; NoPermission is the other plausible answer.
+    """
+
+    daily_send_limit: int = 5
+    daily_send_limit_scope: str = "member"
+    code_ttl_s: float = 300.0
+    bind_statuses: tuple[str, ...] = DEFAULT_BIND_STATUSES
+    phone_flag_for_cloud_accounts: str = "actual"
+    phone_flag_for_management_account: str = "actual"
+    delegated_admin_reads: bool = True
+    not_allowed_error: str = "EntityNotExists.ResourceDirectory"
+
+
+@dataclass(frozen=True)
 class Fixture:
     site: str
     directory: DirectorySpec
@@ -141,6 +206,8 @@ class Fixture:
     callers: tuple[CallerSpec, ...]
     source: str = "<fixture>"
     warnings: tuple[str, ...] = ()
+    delegated_administrators: tuple[str, ...] = ()  # member account ids
+    undocumented: Undocumented = field(default_factory=Undocumented)
 
     def caller(self, access_key_id: str) -> CallerSpec | None:
         for c in self.callers:
@@ -286,6 +353,10 @@ class _Parser:
         folder_ids = {f.id for f in folders} | {directory.root_folder_id}
         accounts = self.accounts(top.get("accounts") or [], folder_ids, directory.root_folder_id)
         callers = self.callers(top.get("callers") or [])
+        delegated = self.delegated(
+            top.get("delegated_administrators") or [], {a.id for a in accounts}, directory
+        )
+        undocumented = self.undocumented(top.get("undocumented") or {})
         return Fixture(
             site=site,
             directory=directory,
@@ -294,6 +365,93 @@ class _Parser:
             callers=callers,
             source=self.source,
             warnings=tuple(self.warnings),
+            delegated_administrators=delegated,
+            undocumented=undocumented,
+        )
+
+    def delegated(self, value: Any, members: set[str], directory: DirectorySpec) -> tuple[str, ...]:
+        """``delegated_administrators``: a list of member account ids, or of mappings
+        ``{account_id, service_principal}`` (the service is informational)."""
+        out: list[str] = []
+        for i, raw in enumerate(self.entries(value, "delegated_administrators")):
+            where = f"delegated_administrators[{i}]"
+            if isinstance(raw, Mapping):
+                self.unknown(where, raw, {"account_id", "service_principal"})
+                account_id = self.text(raw, "account_id", where)
+            else:
+                account_id = self.text({"account_id": raw}, "account_id", where)
+            if account_id == directory.master_account_id or account_id not in members:
+                raise self.fail(
+                    where,
+                    f"{account_id!r} is not a member account of the directory",
+                    "a delegated administrator is a member: list its id under accounts:",
+                )
+            out.append(account_id)
+        return tuple(out)
+
+    def undocumented(self, value: Any) -> Undocumented:
+        where = "undocumented"
+        entry = self.mapping(value, where)
+        self.unknown(where, entry, _UNDOCUMENTED_KEYS)
+        base = Undocumented()
+
+        def number(key: str, default: float, low: float) -> float:
+            raw = entry.get(key, default)
+            if isinstance(raw, bool) or not isinstance(raw, (int, float)) or raw < low:
+                raise self.fail(
+                    where, f"{key!r} must be a number >= {low:g}", f"write {key}: {default:g}"
+                )
+            return raw
+
+        def choice(key: str, default: str, allowed: tuple[str, ...]) -> str:
+            raw = entry.get(key, default)
+            if raw is True:  # YAML true/false for the phone-flag knobs
+                raw = "actual"
+            elif raw is False:
+                raw = "omitted"
+            text = str(raw).strip().lower()
+            if text not in allowed:
+                raise self.fail(where, f"bad {key} {raw!r}", f"use one of {', '.join(allowed)}")
+            return text
+
+        statuses = entry.get("bind_statuses", list(base.bind_statuses))
+        if isinstance(statuses, str):
+            statuses = [statuses]
+        if not isinstance(statuses, list) or not all(isinstance(x, str) for x in statuses):
+            raise self.fail(
+                where, "bind_statuses must be a list of statuses", "write bind_statuses: [...]"
+            )
+        canonical = {x.lower(): x for x in ACCOUNT_STATUSES}
+        error = self.text(entry, "not_allowed_error", where, required=False)
+        error = error or base.not_allowed_error
+        if error not in _ERROR_CODES:
+            raise self.fail(
+                where,
+                f"unknown not_allowed_error {error!r}",
+                "use an error code the emulator knows, e.g. EntityNotExists.ResourceDirectory "
+                "or NoPermission",
+            )
+        return Undocumented(
+            daily_send_limit=int(number("daily_send_limit", base.daily_send_limit, 0)),
+            daily_send_limit_scope=choice(
+                "daily_send_limit_scope", base.daily_send_limit_scope, SEND_LIMIT_SCOPES
+            ),
+            code_ttl_s=float(number("code_ttl_s", base.code_ttl_s, 1)),
+            bind_statuses=tuple(canonical.get(x.strip().lower(), x.strip()) for x in statuses),
+            phone_flag_for_cloud_accounts=choice(
+                "phone_flag_for_cloud_accounts",
+                base.phone_flag_for_cloud_accounts,
+                PHONE_FLAG_MODES,
+            ),
+            phone_flag_for_management_account=choice(
+                "phone_flag_for_management_account",
+                base.phone_flag_for_management_account,
+                PHONE_FLAG_MODES,
+            ),
+            delegated_admin_reads=self.flag(
+                entry, "delegated_admin_reads", where, base.delegated_admin_reads
+            ),
+            not_allowed_error=error,
         )
 
     def entries(self, value: Any, name: str) -> list[Any]:
@@ -372,10 +530,15 @@ class _Parser:
         status = self.text(entry, "status", where, required=False) or "CreateSuccess"
         status = {s.lower(): s for s in ACCOUNT_STATUSES}.get(status.lower(), status)
         if status not in ACCOUNT_STATUSES:
-            raise self.fail(
-                where,
-                f"bad status {status!r}",
-                "use a documented member status: " + ", ".join(ACCOUNT_STATUSES),
+            if any(ch.isspace() or not ch.isprintable() for ch in status) or len(status) > 64:
+                raise self.fail(
+                    where,
+                    f"bad status {status!r}",
+                    "a status is one word, e.g. " + ", ".join(ACCOUNT_STATUSES),
+                )
+            self.warnings.append(
+                f"{where}: status {status!r} is not a documented member status; served as "
+                "written (documented: " + ", ".join(ACCOUNT_STATUSES) + ")"
             )
         join_method = self.text(entry, "join_method", where, required=False).lower() or (
             "created" if kind == "ResourceAccount" else "invited"

@@ -148,8 +148,8 @@ class EmulatorServer:
         latency_ms: float = 0,
         fault_rate: float = 0.0,
         sms_outbox: str | Path | None = None,
-        code_ttl_s: float = 300,
-        daily_send_limit: int = 5,
+        code_ttl_s: float | None = None,
+        daily_send_limit: int | None = None,
         seed: int | None = None,
         on_request: Callable[[RequestLog], None] | None = None,
     ) -> None:

@@ -40,8 +40,8 @@ class DirectoryState:
         fixture: Fixture,
         *,
         sms_outbox: str | Path | None = None,
-        code_ttl_s: float = 300.0,
-        daily_send_limit: int = 5,
+        code_ttl_s: float | None = None,
+        daily_send_limit: int | None = None,
         seed: int | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -63,8 +63,12 @@ class DirectoryState:
                     f"cannot write the SMS outbox {self._outbox_path}: {exc.strerror or exc}",
                     hint="give --sms-outbox a file in a writable, existing folder",
                 ) from exc
-        self.code_ttl_s = code_ttl_s
-        self.daily_send_limit = daily_send_limit
+        knobs = fixture.undocumented
+        self.code_ttl_s = knobs.code_ttl_s if code_ttl_s is None else code_ttl_s
+        self.daily_send_limit = (
+            knobs.daily_send_limit if daily_send_limit is None else daily_send_limit
+        )
+        self.daily_send_limit_scope = knobs.daily_send_limit_scope
         self._rng = random.Random(seed)
         self._clock = clock
 
@@ -127,18 +131,24 @@ class DirectoryState:
             }
 
     # ---- the verification-code flow --------------------------------------------------------
+    def _send_key(self, account_id: str) -> tuple[str, str]:
+        """What the daily limit counts: the member, or the whole management account."""
+        if self.daily_send_limit_scope == "management_account":
+            return (self.directory.master_account_id + "/*", self._today())
+        return (account_id, self._today())
+
     def send_count_today(self, account_id: str) -> int:
         with self._lock:
-            return self._sends.get((account_id, self._today()), 0)
+            return self._sends.get(self._send_key(account_id), 0)
 
     def issue_code(self, account_id: str, phone: str) -> PendingCode | str:
-        """Record a send. Instead of a code, the error code when the member has a number
-        already (``AccountSecureMobileAlreadyExists``, checked under the lock so that a racing
-        Bind wins cleanly) or its daily limit is used up."""
+        """Record a send ("deliver" the SMS to the outbox), or return the error code
+        ``SendValidateCodeExceedsLimitForAccount`` when the daily limit is used up.
+
+        A member that has a number already still gets a code: the docs list
+        AccountSecureMobileAlreadyExists for Bind only, so Bind refuses it later."""
         with self._lock:
-            if self._accounts[account_id].secure_mobile_phone:
-                return "AccountSecureMobileAlreadyExists"
-            key = (account_id, self._today())
+            key = self._send_key(account_id)
             if self._sends.get(key, 0) >= self.daily_send_limit:
                 return "SendValidateCodeExceedsLimitForAccount"
             self._sends[key] = self._sends.get(key, 0) + 1
