@@ -26,7 +26,8 @@ BASE: dict[str, Any] = {
     "resource_directory": {"id": "rd-1", "root_folder_id": "r-1", "master_account_id": MASTER},
     "folders": [{"id": "fd-a", "name": "A"}],
     "accounts": [
-        {"id": MASTER, "display_name": "mgmt", "type": "CloudAccount", "secure_mobile_phone": PHONE},
+        {"id": MASTER, "display_name": "mgmt", "type": "CloudAccount",
+         "secure_mobile_phone": PHONE},
         {"id": "1000000000000001", "display_name": "free", "type": "ResourceAccount"},
         {"id": "1000000000000002", "display_name": "free2", "type": "ResourceAccount"},
         {"id": "1000000000000003", "display_name": "cloud", "type": "CloudAccount",
@@ -44,7 +45,9 @@ BASE: dict[str, Any] = {
         {"access_key_id": "K-member", "access_key_secret": "s-member",
          "arn": f"acs:ram::{PLAIN}:user/dev", "allow": ["*"]},
     ],
-    "delegated_administrators": [{"account_id": ADMIN, "service_principal": "cloudfw.aliyuncs.com"}],
+    "delegated_administrators": [
+        {"account_id": ADMIN, "service_principal": "cloudfw.aliyuncs.com"}
+    ],
 }  # fmt: skip
 OP, ADMIN_KEY, MEMBER_KEY = ("K-op", "s-op"), ("K-admin", "s-admin"), ("K-member", "s-member")
 
