@@ -318,6 +318,8 @@ def exemption_info(exemption: Exemption, today: dt.date) -> ExemptionInfo:
         expires=exemption.expires.isoformat(),
         expired=days_left < 0,
         days_left=days_left,
+        approved_by=exemption.approved_by or "",
+        created=exemption.created.isoformat() if exemption.created else "",
     )
 
 

@@ -79,6 +79,8 @@ class ExemptionInfo:
     expires: str  # ISO date YYYY-MM-DD
     expired: bool
     days_left: int  # negative when expired
+    approved_by: str = ""  # "" when the exemption names no approver
+    created: str = ""  # ISO date, "" when not given
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -89,6 +91,8 @@ class ExemptionInfo:
             "expires": self.expires,
             "expired": self.expired,
             "days_left": self.days_left,
+            "approved_by": self.approved_by,
+            "created": self.created,
         }
 
     @classmethod
@@ -101,6 +105,8 @@ class ExemptionInfo:
             expires=str(data["expires"]),
             expired=bool(_flag(data, "expired", nullable=False)),
             days_left=int(data["days_left"]),
+            approved_by=str(data.get("approved_by") or ""),
+            created=str(data.get("created") or ""),
         )
 
 
@@ -256,6 +262,7 @@ class Evidence:
     exemptions_digest: str | None = None
     warnings: tuple[str, ...] = ()  # what the reader of the report should know (partial data)
     frameworks: FrameworkMapping | None = None  # the framework mapping the scan recorded
+    exemptions_ignored: bool = False  # --no-exemptions: the auditor's full view
 
 
 def summarize(results: Iterable[Result]) -> dict[str, int]:
@@ -320,6 +327,7 @@ class ScanResult:
                 },
                 "warnings": list(ev.warnings),
                 "frameworks": ev.frameworks.to_dict() if ev.frameworks else None,
+                "exemptions_ignored": ev.exemptions_ignored,
             },
             "accounts": [r.to_dict() for r in self.results],
             "summary": self.summary,
@@ -352,6 +360,7 @@ class ScanResult:
             frameworks=(
                 FrameworkMapping.from_dict(scan["frameworks"]) if scan.get("frameworks") else None
             ),
+            exemptions_ignored=_flag(scan, "exemptions_ignored", nullable=True) is True,
         )
         return cls(
             evidence=evidence,

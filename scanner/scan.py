@@ -29,6 +29,7 @@ class ScanRequest:
     exemptions: Exemptions
     today: dt.date | None = None  # the day exemptions are judged against; default: today (UTC)
     frameworks: FrameworkMapping | None = None  # recorded in report.json for the Control section
+    exemptions_ignored: bool = False  # --no-exemptions: evaluated as if no exemption existed
 
 
 def new_scan_id(moment: dt.datetime) -> str:
@@ -84,5 +85,6 @@ def run_scan(
         exemptions_digest=request.exemptions.digest,
         warnings=(*inventory.warnings, *stale),
         frameworks=request.frameworks,
+        exemptions_ignored=request.exemptions_ignored,
     )
     return ScanResult(evidence=evidence, results=results)

@@ -18,9 +18,12 @@ from ..policy import (
     Policy,
     Scope,
     expires_soon,
+    load_exemptions,
     load_policy,
     validate_files,
 )
+from ..policy.lint import lint_exemptions
+from ..report.results_file import load_results
 from ..resources import default_policy_path
 from .common import printable
 
@@ -85,6 +88,51 @@ def _exemption_summary(
     if soon:
         notes.append(f"{soon} expire{'s' if soon == 1 else ''} within {soon_days} days")
     return text + (": " + ", ".join(notes) if notes else "")
+
+
+@policy.command()
+@click.argument("exemptions_file", metavar="EXEMPTIONS", type=click.Path(path_type=Path))
+@click.option(
+    "--directory",
+    "results",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="REPORT.json",
+    help="A scan's report.json: the members the exemptions are checked against.",
+)
+@click.option(
+    "--days",
+    default=DEFAULT_SOON_DAYS,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="List exemptions expiring within this many days.",
+)
+@click.option(
+    "--as-of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Judge expiry as of this date (default: today, UTC).",
+)
+def lint(exemptions_file: Path, results: Path, days: int, as_of: dt.datetime | None) -> None:
+    """List exemptions that match no member, expire within --days, name no approver, or cover
+    members that now pass.
+
+    Exit 0 when nothing is listed, 1 when something is, 2 when a file is invalid.
+    """
+    exemptions = load_exemptions(exemptions_file)
+    scan, _ = load_results(results)
+    today = as_of.date() if as_of else dt.datetime.now(dt.timezone.utc).date()
+    findings = lint_exemptions(exemptions, scan, today, days)
+    for f in findings:
+        click.echo(printable(f"{exemptions_file}:{f.line}: exemption {f.scope}: {f.message}"))
+    n = len(exemptions.entries)
+    flagged = len({f.line for f in findings})
+    click.echo(
+        f"{flagged} of {n} exemption{'s' if n != 1 else ''} listed "
+        f"(against {printable(str(results))}, scan {printable(scan.evidence.scan_id)}, "
+        f"as of {today.isoformat()})"
+    )
+    if findings:
+        raise SystemExit(1)
 
 
 @policy.command()

@@ -49,6 +49,8 @@ class ScanOptions:
     templates_dir: Path | None
     frameworks: Path
     framework_names: tuple[str, ...] = ()
+    no_exemptions: bool = False
+    fail_on_expired: bool = False
 
 
 def _fail_on(value: str) -> Severity | None:
@@ -122,6 +124,12 @@ def scan_options(func: Callable[..., object]) -> Callable[..., object]:
             help="Framework mapping file (default: the shipped policies/frameworks.yaml).",
         ),
         click.option(
+            "--no-exemptions",
+            is_flag=True,
+            help="Evaluate as if no exemption existed (the auditor's full view; every report "
+            "says so). Any --exemptions file is not used.",
+        ),
+        click.option(
             "--framework",
             "framework_names",
             multiple=True,
@@ -147,7 +155,9 @@ def _build_options(
     templates_dir: Path | None,
     frameworks_path: Path | None = None,
     framework_names: tuple[str, ...] = (),
+    no_exemptions: bool = False,
     fail_on: str = "info",
+    fail_on_expired: bool = False,
 ) -> ScanOptions:
     return ScanOptions(
         policy=policy_path or default_policy_path(),
@@ -161,6 +171,8 @@ def _build_options(
         templates_dir=templates_dir,
         frameworks=frameworks_path or default_frameworks_path(),
         framework_names=tuple(framework_names),
+        no_exemptions=no_exemptions,
+        fail_on_expired=fail_on_expired,
     )
 
 
@@ -188,7 +200,7 @@ def _progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
 def execute_scan(settings: Settings, opts: ScanOptions) -> int:
     """Load inputs, scan, write reports and history, print the summary; return the exit code."""
     policy = load_policy(opts.policy)  # fail fast: nothing is scanned with a bad policy
-    exemptions = load_exemptions(opts.exemptions)
+    exemptions = load_exemptions(None if opts.no_exemptions else opts.exemptions)
     mapping, mapping_bytes = load_frameworks(opts.frameworks)
     check_control(mapping, policy.id, str(opts.frameworks))
     mapping = select_frameworks(mapping, opts.framework_names)
@@ -203,6 +215,7 @@ def execute_scan(settings: Settings, opts: ScanOptions) -> int:
                 exemptions=exemptions,
                 today=opts.as_of,
                 frameworks=mapping,
+                exemptions_ignored=opts.no_exemptions,
             ),
             progress=progress,
         )
@@ -214,7 +227,7 @@ def execute_scan(settings: Settings, opts: ScanOptions) -> int:
                 ScanInput("policy", opts.policy.name, policy.content),
                 ScanInput("frameworks", opts.frameworks.name, mapping_bytes),
             ]
-            if opts.exemptions is not None:
+            if exemptions.source is not None and opts.exemptions is not None:
                 inputs.append(ScanInput("exemptions", opts.exemptions.name, exemptions.content))
             History(opts.history).record(scan, inputs)
         except ConfigError as err:  # the scan ran and its reports exist: exit with its own code
@@ -223,8 +236,49 @@ def execute_scan(settings: Settings, opts: ScanOptions) -> int:
                 click.echo(f"Fix: {err.hint}", err=True)
             opts = replace(opts, history=None)
     code = exit_code(scan.results, opts.fail_on)
+    if opts.fail_on_expired and code == ExitCode.OK and expired_exemptions(scan):
+        code = ExitCode.FAIL
     _print_summary(scan, written, code, opts)
     return code
+
+
+def expired_exemptions(scan: ScanResult) -> list[str]:
+    """Scopes of the exemptions that matched a member but have expired, each once."""
+    return list(
+        dict.fromkeys(
+            r.exemption.scope for r in scan.results if r.exemption and r.exemption.expired
+        )
+    )
+
+
+def exit_line(scan: ScanResult, code: int, opts: ScanOptions) -> str:
+    """What the exit code means for this scan, never "compliant" while a member FAILs."""
+    fails = len(scan.failing())
+    expired = expired_exemptions(scan)
+    if code == ExitCode.INCOMPLETE:
+        return f"Exit code {int(code)}: incomplete: some members could not be evaluated"
+    if code == ExitCode.FAIL:
+        reasons = []
+        if opts.fail_on is not None and any(
+            r.severity.at_least(opts.fail_on) for r in scan.failing()
+        ):
+            reasons.append(
+                f"{fails:,} member{'s' if fails != 1 else ''} FAIL at or above "
+                f"--fail-on {opts.fail_on.value}"
+            )
+        if opts.fail_on_expired and expired:
+            reasons.append(
+                f"{len(expired)} exemption{'s' if len(expired) != 1 else ''} "
+                "expired (--fail-on-expired)"
+            )
+        return f"Exit code {int(code)}: non-compliant: " + "; ".join(reasons)
+    if fails:
+        why = "--fail-on none" if opts.fail_on is None else f"below --fail-on {opts.fail_on.value}"
+        return (
+            f"Exit code {int(code)}: NOT compliant: {fails:,} member{'s' if fails != 1 else ''} "
+            f"FAIL; the exit code ignores them ({why})"
+        )
+    return f"Exit code {int(code)}: compliant"
 
 
 def _print_summary(
@@ -275,7 +329,19 @@ def _print_summary(
         click.echo(f"  {fmt:<5} {path}")
     if opts.history is not None:
         click.echo(f"History: {opts.history}")
-    click.echo(f"Exit code {int(code)}: {ExitCode(code).meaning}")
+    if ev.exemptions_ignored:
+        click.echo(
+            "Auditor's view (--no-exemptions): evaluated as if no exemption existed"
+            + (f"; {printable(str(opts.exemptions))} was not used" if opts.exemptions else "")
+        )
+    expired = expired_exemptions(scan)
+    if expired:
+        click.echo(
+            f"Expired exemptions: {len(expired)} ({printable(', '.join(expired[:5]))}"
+            + (", ..." if len(expired) > 5 else "")
+            + ")"
+        )
+    click.echo(exit_line(scan, code, opts))
 
 
 @click.command()
@@ -289,6 +355,12 @@ def _print_summary(
     metavar="SEVERITY|none",
     help="Exit 1 when a FAIL has at least this severity (critical, high, medium, low, info); "
     "none: never.",
+)
+@click.option(
+    "--fail-on-expired",
+    is_flag=True,
+    envvar="RDSCAN_FAIL_ON_EXPIRED",
+    help="Exit 1 when an exemption that matched a member has expired, whatever --fail-on says.",
 )
 def scan(settings: Settings, fail_on: str, **kwargs: object) -> None:
     """Scan every member account and write the reports.
@@ -318,7 +390,11 @@ def demo(fixture: Path | None, **kwargs: object) -> None:
 
     fx = load_fixture(fixture or sample_fixture_path())
     caller = _demo_caller(fx)
-    if fixture is None and kwargs.get("exemptions_path") is None:
+    if (
+        fixture is None
+        and kwargs.get("exemptions_path") is None
+        and not kwargs.get("no_exemptions")
+    ):
         # the example exemptions are written for the bundled sample: show EXEMPT results too
         kwargs["exemptions_path"] = policies_dir() / "exemptions.example.yaml"
     opts = _build_options(**kwargs)  # type: ignore[arg-type]

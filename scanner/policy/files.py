@@ -51,7 +51,16 @@ _POLICY_KEYS = (
     "cloud_account_without_phone",
 )
 _POLICY_REQUIRED = ("id", "title", "severity", "rationale", "remediation")
-_EXEMPTION_KEYS = ("account_id", "folder", "reason", "owner", "ticket", "expires")
+_EXEMPTION_KEYS = (
+    "account_id",
+    "folder",
+    "reason",
+    "owner",
+    "ticket",
+    "expires",
+    "approved_by",
+    "created",
+)
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _ACCOUNT_ID_RE = re.compile(r"^[0-9]{1,32}$")
 _FOLDER_RE = re.compile(r"^((fd|r)-[A-Za-z0-9]+|Root(/[^/]+)*)$")  # an id, or a path from Root
@@ -443,10 +452,23 @@ def _exemption(node: Node, ctx: yc.Problems) -> Exemption | None:
     if "folder" in keys:
         folder = _folder_item(keys["folder"][1], ctx, "folder")
     texts = {}
-    for name in ("reason", "owner", "ticket"):
+    for name in ("reason", "owner", "ticket", "approved_by"):
         if name in keys:
             texts[name] = yc.text(keys[name][1], ctx, name, numbers=name == "ticket")
     expires = yc.date(keys["expires"][1], ctx, "expires") if "expires" in keys else None
+    created = yc.date(keys["created"][1], ctx, "created") if "created" in keys else None
+    approver, owner = texts.get("approved_by"), texts.get("owner")
+    if approver and owner and approver.casefold() == owner.casefold():
+        ctx.add(
+            keys["approved_by"][1],
+            f"approved_by {approver!r} is the owner: an exemption is approved by someone "
+            "other than the owner who asks for it",
+        )
+    if created is not None and expires is not None and created > expires:
+        ctx.add(
+            keys["created"][1],
+            f"created {created.isoformat()} is after expires {expires.isoformat()}",
+        )
     if len(ctx.found) > before or expires is None:
         return None
     return Exemption(
@@ -457,4 +479,6 @@ def _exemption(node: Node, ctx: yc.Problems) -> Exemption | None:
         ticket=str(texts["ticket"]),
         expires=expires,
         line=node.start_mark.line + 1,
+        approved_by=texts.get("approved_by"),
+        created=created,
     )

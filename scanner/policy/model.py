@@ -111,6 +111,8 @@ class Exemption:
     ticket: str
     expires: dt.date  # last day the exemption applies
     line: int = 0  # where the entry starts in its file
+    approved_by: str | None = None  # who accepted the risk; never the owner
+    created: dt.date | None = None  # when the exemption was granted
 
     @property
     def scope(self) -> str:

@@ -93,6 +93,7 @@ class ExemptionRow:
     state: str  # "expired" | "expires soon" | "valid"
     css: str
     reason: str
+    approved_by: str = ""  # "" when the exemption names no approver
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,8 @@ class ReportView:
     warnings: tuple[str, ...]  # what the reader should know (e.g. partial data), from the scan
     source_sha256: str
     frameworks: FrameworkMapping | None = None  # the Control section (None: not recorded)
+    exemptions_ignored: bool = False  # --no-exemptions: the auditor's full view
+    approved_count: int = 0  # exemption rows naming an approver
 
 
 def row_key(r: Result) -> tuple[Any, ...]:
@@ -225,6 +228,7 @@ def build_view(
                 state=state,
                 css=css,
                 reason=r.exemption.reason,
+                approved_by=r.exemption.approved_by,
             )
         )
     exemptions.sort(key=lambda x: (x.days_left, x.account_id))
@@ -280,6 +284,8 @@ def build_view(
         warnings=tuple(scrub_text(w) for w in ev.warnings),
         source_sha256=source_sha256,
         frameworks=ev.frameworks,
+        exemptions_ignored=ev.exemptions_ignored,
+        approved_count=sum(1 for x in exemptions if x.approved_by),
     )
 
 
