@@ -25,13 +25,7 @@ from scanner.findings import (
     Severity,
     Status,
 )
-from scanner.report.render import (
-    render_csv,
-    render_html,
-    render_json,
-    render_markdown,
-    write_reports,
-)
+from scanner.report import render, write_reports
 
 SHA = "0" * 64
 
@@ -134,10 +128,10 @@ def main() -> None:
     scan = synthetic_scan(args.members)
     print(f"report rendering, {args.members:,} members (best of {args.repeat}; cold = first run)")
     jobs: dict[str, Callable[[], str]] = {
-        "json": lambda: render_json(scan),
-        "html": lambda: render_html(scan, SHA),
-        "md": lambda: render_markdown(scan, SHA),
-        "csv": lambda: render_csv(scan),
+        "json": lambda: render("json", scan),
+        "html": lambda: render("html", scan, SHA),
+        "md": lambda: render("md", scan, SHA),
+        "csv": lambda: render("csv", scan),
     }
     total_best = total_cold = 0.0
     sizes = {}

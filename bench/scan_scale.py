@@ -29,7 +29,7 @@ for _var in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROX
 from scanner.client.settings import Settings  # noqa: E402
 from scanner.emulator import EmulatorServer, generate_fixture, parse_fixture  # noqa: E402
 from scanner.policy import load_exemptions, load_policy  # noqa: E402
-from scanner.report.render import FORMATS, write_reports  # noqa: E402
+from scanner.report import FORMATS, write_reports  # noqa: E402
 from scanner.resources import default_policy_path  # noqa: E402
 from scanner.scan import ScanRequest, run_scan  # noqa: E402
 

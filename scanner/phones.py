@@ -6,10 +6,12 @@ masked form only (``86-139****1234``).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
 from .errors import RemediationError
+from .findings import RemediationOutcome, Result, ScanResult
 
 # ASCII digits only (``\d`` would take full-width or Arabic-Indic digits, and a full-width 86
 # would pass the international site rule); no country code starts with 0 (0086 is a dial prefix).
@@ -103,3 +105,44 @@ def validate_phone(value: str, site: str) -> PhoneNumber:
     phone = parse_phone(value)
     check_site_rule(phone, site)
     return phone
+
+
+# ---- masking: whatever a scan or a journal holds -------------------------------------------
+
+# "86-13900001234" / "+86-13900001234" (country code, dash, 7-20 digits) and bare CN mobile
+# numbers ("13900001234") in free text; other long digit runs (account ids) are kept.
+_PHONE_IN_TEXT = re.compile(r"(?<![\w*])(\+?\d{1,4}-)?(1[3-9]\d{9}|\d{7,20})(?![\w*])")
+
+
+def scrub_text(text: str) -> str:
+    """Mask anything that looks like a full phone number inside free text (reasons, details)."""
+
+    def repl(m: re.Match[str]) -> str:
+        cc, digits = m.group(1), m.group(2)
+        if not cc and not re.fullmatch(r"1[3-9]\d{9}", digits):
+            return m.group(0)  # a bare long number (account id, request id): keep it
+        return mask_phone((cc or "") + digits) or ""
+
+    return _PHONE_IN_TEXT.sub(repl, text)
+
+
+def _mask_result(r: Result) -> Result:
+    ex = r.exemption
+    return dataclasses.replace(
+        r,
+        secure_mobile_phone_masked=mask_phone(r.secure_mobile_phone_masked),
+        reason=scrub_text(r.reason),
+        exemption=dataclasses.replace(ex, reason=scrub_text(ex.reason)) if ex else None,
+    )
+
+
+def mask_scan(scan: ScanResult) -> ScanResult:
+    """The scan with every phone number masked (again) and free text scrubbed: done once where
+    a scan is built (``scan.run_scan``) and once where reports are made (``ReportInput.of``)."""
+    return dataclasses.replace(scan, results=tuple(_mask_result(r) for r in scan.results))
+
+
+def mask_outcome(o: RemediationOutcome) -> RemediationOutcome:
+    return dataclasses.replace(
+        o, phone_masked=mask_phone(o.phone_masked) or "", detail=scrub_text(o.detail)
+    )

@@ -17,6 +17,7 @@ from .clock import rfc3339, utc_now
 from .engine import evaluate, unmatched_exemptions, unmatched_scope_folders
 from .findings import Evidence, FrameworkMapping, ScanResult, Status
 from .inventory.collect import collect
+from .phones import mask_scan
 from .policy import Exemptions, Policy
 
 Progress = Callable[[int, int], None]
@@ -87,4 +88,4 @@ def run_scan(
         frameworks=request.frameworks,
         exemptions_ignored=request.exemptions_ignored,
     )
-    return ScanResult(evidence=evidence, results=results)
+    return mask_scan(ScanResult(evidence=evidence, results=results))

@@ -125,7 +125,7 @@ def _fresh_scan(
     """Scan now (the same pipeline as `rdscan scan`) and save report.json into ``output_dir``, so
     the journal sits beside the results it remediates."""
     from ..policy import load_exemptions, load_policy
-    from ..report.results_file import dumps, write_atomic
+    from ..report import write_reports
     from ..resources import default_policy_path
     from ..scan import ScanRequest, run_scan
 
@@ -136,8 +136,7 @@ def _fresh_scan(
     )
     click.echo("Scanning the directory first (no --from given)...")
     scan = run_scan(request)
-    path = output_dir / "report.json"
-    write_atomic(path, dumps(scan))
+    path = write_reports(scan, ["json"], output_dir)["json"]
     click.echo(f"Results: {path} ({len(scan.failing())} FAIL)")
     return scan, path
 

@@ -11,11 +11,9 @@ import click
 from ..errors import ConfigError
 from ..findings import RemediationOutcome, ScanResult
 from ..policy import select_frameworks
-from ..report.render import parse_formats, sha256_hex, write_rendered
+from ..report import RERENDERABLE, format_help, parse_formats, sha256_hex, write_rerendered
 from ..report.results_file import load_results
 from .common import printable
-
-REPORT_FORMATS = ("html", "md", "csv")
 
 
 def _load_journal(path: Path | None) -> Sequence[RemediationOutcome]:
@@ -33,10 +31,11 @@ def _load_journal(path: Path | None) -> Sequence[RemediationOutcome]:
 @click.option(
     "--format",
     "formats",
-    default="html,md,csv",
+    default=",".join(RERENDERABLE),
     show_default=True,
     envvar="RDSCAN_REPORT_FORMAT",
-    help=f"Comma-separated formats to write: {', '.join(REPORT_FORMATS)}.",
+    metavar="FORMAT[,FORMAT...]",
+    help=format_help(RERENDERABLE),
 )
 @click.option(
     "--output-dir",
@@ -76,11 +75,11 @@ def report(
 
     The HTML and Markdown footers carry the SHA-256 of RESULTS.json exactly as read.
     """
-    names = parse_formats(formats, REPORT_FORMATS)
+    names = parse_formats(formats, RERENDERABLE)
     scan, raw = load_results(results)
     scan = only_frameworks(scan, framework_names)
     outcomes = _load_journal(journal)
-    written = write_rendered(
+    written = write_rerendered(
         scan,
         names,
         output_dir if output_dir is not None else results.parent,

@@ -28,7 +28,14 @@ from ..policy import (
     load_policy,
     select_frameworks,
 )
-from ..report.render import FORMATS, check_output_dir, parse_formats, render_json, write_reports
+from ..report import (
+    FILE_NAMES,
+    FORMATS,
+    check_output_dir,
+    format_help,
+    parse_formats,
+    write_reports,
+)
 from ..resources import default_frameworks_path, default_policy_path, policies_dir
 from ..scan import ScanRequest, run_scan
 from .common import connection_options, printable
@@ -88,7 +95,8 @@ def scan_options(func: Callable[..., object]) -> Callable[..., object]:
             default=",".join(FORMATS),
             show_default=True,
             envvar="RDSCAN_FORMAT",
-            help="Comma-separated report formats to write.",
+            metavar="FORMAT[,FORMAT...]",
+            help=format_help(),
         ),
         click.option(
             "--output-dir",
@@ -223,7 +231,8 @@ def execute_scan(settings: Settings, opts: ScanOptions) -> int:
     if opts.history is not None:
         try:
             inputs = [
-                ScanInput("report.json", "report.json", render_json(scan).encode("utf-8")),
+                # the exact bytes the reports name by their SHA-256
+                ScanInput("report.json", FILE_NAMES["json"], written["json"].read_bytes()),
                 ScanInput("policy", opts.policy.name, policy.content),
                 ScanInput("frameworks", opts.frameworks.name, mapping_bytes),
             ]
@@ -411,7 +420,7 @@ def demo(fixture: Path | None, **kwargs: object) -> None:
         )
         code = execute_scan(settings, opts)
     if "html" in opts.formats:
-        click.echo(f"\nDemo done. Open {opts.output_dir / 'report.html'} in a browser.")
+        click.echo(f"\nDemo done. Open {opts.output_dir / FILE_NAMES['html']} in a browser.")
     else:
         click.echo(f"\nDemo done. The reports are in {opts.output_dir}.")
     click.echo(f"(A real scan would have exited {code}.)")

@@ -22,7 +22,7 @@ from .. import __version__
 from ..errors import EvidenceError, ScannerError
 from ..findings import RemediationOutcome, ScanResult
 from ..history import History, ScanInput
-from ..report.render import render_formats
+from ..report import RERENDERABLE, render_rerendered
 from ..report.results_file import parse_results
 from . import layout, sshsig
 
@@ -177,7 +177,7 @@ def _utc_now() -> str:
 
 
 def pack_files(
-    src: PackSource, journal: Path | None, formats: Sequence[str] = ("html", "md", "csv")
+    src: PackSource, journal: Path | None, formats: Sequence[str] = RERENDERABLE
 ) -> tuple[list[layout.PackFile], dict[str, object] | None]:
     """Every file of the pack but the manifest (inputs checked first), and the journal facts."""
     _check_inputs(src)
@@ -187,7 +187,7 @@ def pack_files(
     if journal is not None:
         journal_data, journal_info, outcomes = _journal(journal)
     source_sha256 = hashlib.sha256(src.report_json).hexdigest()
-    texts = render_formats(
+    texts = render_rerendered(
         src.scan,
         list(formats),
         source_sha256=source_sha256,

@@ -22,6 +22,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..report.registry import FILE_NAMES, RERENDERABLE
+
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.json.sig"
 SIGNATURE_NAMESPACE = "rdscan-evidence"
@@ -34,7 +36,7 @@ EXEMPTIONS = "inputs/exemptions.yaml"
 FRAMEWORKS = "inputs/frameworks.yaml"
 JOURNAL = "remediation-journal.jsonl"
 TOOL_VERSION = "tool-version.txt"
-REPORT_NAMES: Mapping[str, str] = {"html": "report.html", "md": "report.md", "csv": "report.csv"}
+REPORT_NAMES: Mapping[str, str] = {name: FILE_NAMES[name] for name in RERENDERABLE}
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import csv
 import io
 
-from ..findings import ScanResult
-from .view import masked_scan, row_key
+from .format import ReportFormat, ReportInput
+from .view import row_key
 
 CSV_COLUMNS: tuple[str, ...] = (
     "account_id",
@@ -50,13 +50,13 @@ def _bool(value: bool | None) -> str:
     return "" if value is None else ("true" if value else "false")
 
 
-def render_csv(scan: ScanResult) -> str:
+def render_csv(data: ReportInput) -> str:
     """One row per member (report.json fields, exemption flattened); starts with a UTF-8 BOM."""
     buf = io.StringIO()
     buf.write("\ufeff")
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for r in sorted(masked_scan(scan).results, key=row_key):
+    for r in sorted(data.scan.results, key=row_key):
         ex = r.exemption
         writer.writerow(
             [
@@ -86,3 +86,11 @@ def render_csv(scan: ScanResult) -> str:
             ]
         )
     return buf.getvalue()
+
+
+FORMAT = ReportFormat(
+    name="csv",
+    file_name="report.csv",
+    help="one row per member, for spreadsheets",
+    render=render_csv,
+)

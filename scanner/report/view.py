@@ -1,12 +1,11 @@
 """The report view model: display values computed once from a ScanResult, phones masked.
 
-Pure: no IO, no templates. ``scanner.report`` lays these values out.
+Pure: no IO, no templates. The templates of ``html_format`` and ``markdown_format`` lay these
+values out.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,50 +21,10 @@ from ..findings import (
     ScanResult,
     Status,
 )
-from ..phones import mask_phone
+from ..phones import scrub_text
 from ..policy.model import expires_soon
 
 _STATUS_RANK = {s: i for i, s in enumerate(STATUS_ORDER)}
-
-
-# --- masking -----------------------------------------------------------------------------------
-
-# "86-13900001234" / "+86-13900001234" (country code, dash, 7-20 digits) and bare CN mobile
-# numbers ("13900001234") in free text; other long digit runs (account ids) are kept.
-_PHONE_IN_TEXT = re.compile(r"(?<![\w*])(\+?\d{1,4}-)?(1[3-9]\d{9}|\d{7,20})(?![\w*])")
-
-
-def scrub_text(text: str) -> str:
-    """Mask anything that looks like a full phone number inside free text (reasons, details)."""
-
-    def repl(m: re.Match[str]) -> str:
-        cc, digits = m.group(1), m.group(2)
-        if not cc and not re.fullmatch(r"1[3-9]\d{9}", digits):
-            return m.group(0)  # a bare long number (account id, request id): keep it
-        return mask_phone((cc or "") + digits) or ""
-
-    return _PHONE_IN_TEXT.sub(repl, text)
-
-
-def _mask_result(r: Result) -> Result:
-    ex = r.exemption
-    return dataclasses.replace(
-        r,
-        secure_mobile_phone_masked=mask_phone(r.secure_mobile_phone_masked),
-        reason=scrub_text(r.reason),
-        exemption=dataclasses.replace(ex, reason=scrub_text(ex.reason)) if ex else None,
-    )
-
-
-def masked_scan(scan: ScanResult) -> ScanResult:
-    """The scan with every phone number masked (again) and free text scrubbed."""
-    return dataclasses.replace(scan, results=tuple(_mask_result(r) for r in scan.results))
-
-
-def _mask_outcome(o: RemediationOutcome) -> RemediationOutcome:
-    return dataclasses.replace(
-        o, phone_masked=mask_phone(o.phone_masked) or "", detail=scrub_text(o.detail)
-    )
 
 
 # --- view model --------------------------------------------------------------------------------
@@ -197,11 +156,11 @@ def build_view(
     source_sha256: str,
     remediations: Sequence[RemediationOutcome] = (),
 ) -> ReportView:
-    """Everything the templates show, computed once. Masks phones; keeps API text as it is.
+    """Everything the templates show, computed once from a masked scan (``ReportInput`` masks
+    it); keeps API text as it is (the templates escape it).
 
     Remediation outcomes recorded before the scan started are left out: the scan shows them.
     """
-    scan = masked_scan(scan)
     ev = scan.evidence
     cov = scan.coverage
     summary = scan.summary
@@ -245,7 +204,7 @@ def build_view(
             detail=o.detail,
         )
         for o in sorted(
-            (_mask_outcome(o) for o in remediations if not _before(o.at, ev.started_at)),
+            (o for o in remediations if not _before(o.at, ev.started_at)),
             key=lambda o: (o.at, o.account_id),
         )
     )

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from scanner.findings import Status
-from scanner.report.render import write_reports
+from scanner.report import write_reports
 
 pytestmark = pytest.mark.browser
 

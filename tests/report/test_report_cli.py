@@ -9,7 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from scanner.cli import main
-from scanner.report.render import write_reports
+from scanner.report import write_reports
 
 
 def _run(*args: str) -> tuple[int, str, str]:

@@ -14,17 +14,14 @@ import pytest
 
 from scanner.errors import ConfigError
 from scanner.findings import ScanResult, Status
-from scanner.report.render import (
+from scanner.phones import scrub_text
+from scanner.report import (
     CSV_COLUMNS,
     FORMATS,
-    build_view,
+    ReportInput,
     csv_safe,
     parse_formats,
-    render_csv,
-    render_html,
-    render_json,
-    render_markdown,
-    scrub_text,
+    render,
     write_reports,
 )
 from scanner.report.results_file import load_results
@@ -145,11 +142,11 @@ def test_unknown_format_writes_nothing(tmp_path, golden_scan) -> None:  # type: 
 
 def test_bad_templates_dir_is_a_config_error(tmp_path, golden_scan) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ConfigError) as err:
-        render_markdown(golden_scan, SHA, templates_dir=tmp_path / "nope")
+        render("md", golden_scan, SHA, templates_dir=tmp_path / "nope")
     assert "--templates-dir" in (err.value.hint or "")
     (tmp_path / "empty").mkdir()
     with pytest.raises(ConfigError) as err:
-        render_markdown(golden_scan, SHA, templates_dir=tmp_path / "empty")
+        render("md", golden_scan, SHA, templates_dir=tmp_path / "empty")
     assert "report.md.j2" in err.value.message
 
 
@@ -157,7 +154,7 @@ def test_custom_templates_dir_is_used(tmp_path, golden_scan) -> None:  # type: i
     (tmp_path / "report.md.j2").write_text(
         "custom {{ v.directory_id }} {{ v.failing|length }} {{ v.rows[2].display_name }}\n"
     )
-    text = render_markdown(golden_scan, SHA, templates_dir=tmp_path)
+    text = render("md", golden_scan, SHA, templates_dir=tmp_path)
     # finalize escapes API values in custom templates too
     assert text == "custom rd-3G6R01 5 &lt;img src=x onerror=alert(1)&gt;\n"
 
@@ -177,7 +174,7 @@ def test_a_template_failing_while_rendering_writes_nothing(tmp_path, golden_scan
 def test_html_is_self_contained_and_inert(hostile_scan, hostile_outcomes, nasty) -> None:  # type: ignore[no-untyped-def]
     names = nasty(60)
     scan = hostile_scan(names)
-    html = render_html(scan, SHA, hostile_outcomes(names))
+    html = render("html", scan, SHA, hostile_outcomes(names))
     page = _page(html)
     tags = [t for t, _ in page.tags]
     # No element that could load or run anything, beyond the one inline script block.
@@ -213,7 +210,7 @@ def test_html_is_self_contained_and_inert(hostile_scan, hostile_outcomes, nasty)
 
 
 def test_html_member_order_and_sections(golden_scan, outcomes) -> None:  # type: ignore[no-untyped-def]
-    page = _page(render_html(golden_scan, SHA, outcomes))
+    page = _page(render("html", golden_scan, SHA, outcomes))
     results = [row[4] for row in page.cells["members"][1:]]
     order = ["FAIL", "ERROR", "EXEMPT", "SKIPPED", "PASS"]
     assert results == sorted(results, key=order.index)
@@ -234,7 +231,7 @@ def test_html_member_order_and_sections(golden_scan, outcomes) -> None:  # type:
 
 
 def test_html_header_evidence(golden_scan) -> None:  # type: ignore[no-untyped-def]
-    html = render_html(golden_scan, SHA)
+    html = render("html", golden_scan, SHA)
     for text in (
         "rd-3G6R01",
         "acs:ram::1512345678901234:user/auditor",
@@ -251,7 +248,7 @@ def test_html_header_evidence(golden_scan) -> None:  # type: ignore[no-untyped-d
 
 def test_coverage_uses_thousands_separators(synthetic_scan) -> None:  # type: ignore[no-untyped-def]
     scan = synthetic_scan(1204, seed=1)
-    view = build_view(scan, SHA)
+    view = ReportInput.of(scan, SHA).view
     errors = sum(1 for r in scan.results if r.result is Status.ERROR)
     assert view.coverage_text == f"{1204 - errors:,} / 1,204 members evaluated"
     assert "," in view.coverage_text
@@ -262,7 +259,7 @@ def test_coverage_uses_thousands_separators(synthetic_scan) -> None:  # type: ig
 
 def test_csv_round_trips_and_neutralises_formulas(hostile_scan, nasty) -> None:  # type: ignore[no-untyped-def]
     scan: ScanResult = hostile_scan(nasty(150))
-    text = render_csv(scan)
+    text = render("csv", scan)
     assert text.startswith("\ufeff")
     rows = list(csv.DictReader(io.StringIO(text[1:], newline="")))
     assert list(rows[0].keys()) == list(CSV_COLUMNS)
@@ -305,10 +302,10 @@ def test_csv_safe() -> None:
 
 def test_no_full_phone_number_in_any_output(golden_scan, outcomes) -> None:  # type: ignore[no-untyped-def]
     outputs = {
-        "html": render_html(golden_scan, SHA, outcomes),
-        "md": render_markdown(golden_scan, SHA, outcomes),
-        "csv": render_csv(golden_scan),
-        "json": render_json(golden_scan),
+        "html": render("html", golden_scan, SHA, outcomes),
+        "md": render("md", golden_scan, SHA, outcomes),
+        "csv": render("csv", golden_scan),
+        "json": render("json", golden_scan),
     }
     for fmt, text in outputs.items():
         for number in FULL_NUMBERS:
@@ -328,8 +325,8 @@ def test_scrub_text_masks_numbers_but_keeps_ids() -> None:
 
 def test_an_empty_scan_renders_every_format(golden_scan) -> None:  # type: ignore[no-untyped-def]
     empty = ScanResult(evidence=golden_scan.evidence, results=())
-    html = render_html(empty, SHA)
-    md = render_markdown(empty, SHA)
+    html = render("html", empty, SHA)
+    md = render("md", empty, SHA)
     assert "0 / 0 members evaluated" in html and "0 / 0 members evaluated" in md
     assert ">n/a</text>" in html  # no in-scope member: no compliance percentage
     assert "No members." in md and "No member fails the policy." in md
@@ -345,7 +342,7 @@ def test_an_empty_scan_renders_every_format(golden_scan) -> None:  # type: ignor
             "Reason",
         ]
     ]
-    assert render_csv(empty) == "\ufeff" + ",".join(CSV_COLUMNS) + "\r\n"
+    assert render("csv", empty) == "\ufeff" + ",".join(CSV_COLUMNS) + "\r\n"
 
 
 def test_svg_charts_escape_their_labels() -> None:
@@ -374,16 +371,16 @@ def test_only_remediations_after_the_scan_are_listed(golden_scan, outcomes) -> N
     older = dataclasses.replace(
         outcomes[0], account_id="1000000000000004", at="2026-11-27T08:59:59Z"
     )
-    view = build_view(golden_scan, SHA, (*outcomes, older))
+    view = ReportInput.of(golden_scan, SHA, (*outcomes, older)).view
     assert [o.account_id for o in view.remediations] == ["1000000000000003", "1000000000000005"]
     assert view.remediations[0].display_name == "<img src=x onerror=alert(1)>"
     assert view.remediations[0].phone_masked == "86-139****9999"
     unknown = dataclasses.replace(outcomes[0], at="not a time")
-    assert len(build_view(golden_scan, SHA, (unknown,)).remediations) == 1
+    assert len(ReportInput.of(golden_scan, SHA, (unknown,)).view.remediations) == 1
 
 
 def test_folder_paths_may_wrap_after_slashes_and_stay_escaped() -> None:
-    from scanner.report.render import html_path
+    from scanner.report.templates import html_path
 
     assert str(html_path("Root/<b>x</b>/A&B")) == "Root/<wbr>&lt;b&gt;x&lt;/<wbr>b&gt;/<wbr>A&amp;B"
 
@@ -396,14 +393,37 @@ def test_scan_warnings_are_called_out_and_escaped(golden_scan) -> None:  # type:
     warning = "ListAccounts pages disagreed | <b>partial</b> *data* for 86-13900001234"
     ev = dataclasses.replace(golden_scan.evidence, warnings=(warning,))
     scan = dataclasses.replace(golden_scan, evidence=ev)
-    html = render_html(scan, SHA)
+    html = render("html", scan, SHA)
     assert (
         "<strong>Warning:</strong> ListAccounts pages disagreed | &lt;b&gt;partial&lt;/b&gt; "
         "*data* for 86-139****1234</p>" in html
     )
-    md = render_markdown(scan, SHA)
+    md = render("md", scan, SHA)
     tokens = MarkdownIt("commonmark").enable("table").parse(md)
     texts = ["".join(c.content for c in t.children or []) for t in tokens if t.type == "inline"]
     expected = "Warning: ListAccounts pages disagreed | <b>partial</b> *data* for 86-139****1234"
     assert expected in texts
     assert not any(t.type.startswith("html") for t in tokens)
+
+
+def test_the_format_registry_drives_scan_report_and_demo_options(golden_scan) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from scanner.cli import main
+    from scanner.report.registry import REGISTERED, RERENDERABLE
+
+    names = [f.name for f in REGISTERED]
+    assert len(set(names)) == len(names)
+    assert len({f.file_name for f in REGISTERED}) == len(names)
+    assert [f.name for f in REGISTERED if f.record] == ["json"]
+    for fmt in REGISTERED:  # every renderer returns the file's text, and writes nothing
+        assert isinstance(fmt.render(ReportInput.of(golden_scan, SHA)), str)
+    for command, shown in (("scan", names), ("demo", names), ("report", list(RERENDERABLE))):
+        out = CliRunner().invoke(main, [command, "--help"], terminal_width=400).output
+        flat = " ".join(out.split())
+        for name in shown:
+            fmt = next(f for f in REGISTERED if f.name == name)
+            assert f"{name} ({fmt.file_name}: {fmt.help})" in flat, (command, name)
+    assert "json (report.json" not in " ".join(
+        CliRunner().invoke(main, ["report", "--help"], terminal_width=400).output.split()
+    )

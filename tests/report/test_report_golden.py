@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from scanner.report.render import render_csv, render_html, render_markdown
+from scanner.report import render
 
 SHA = "231bc8c81872281dc5988b65a475865755523c2b1827c2580fdba2b5d712c85f"
 UPDATE = os.environ.get("RDSCAN_UPDATE_GOLDEN") == "1"
@@ -46,17 +46,17 @@ def _check(golden: Path, actual: str) -> None:
 
 
 def test_markdown_golden(golden_scan, outcomes, golden_dir) -> None:  # type: ignore[no-untyped-def]
-    _check(golden_dir / "report.md", render_markdown(golden_scan, SHA, outcomes))
+    _check(golden_dir / "report.md", render("md", golden_scan, SHA, outcomes))
 
 
 def test_html_golden(golden_scan, outcomes, golden_dir) -> None:  # type: ignore[no-untyped-def]
-    _check(golden_dir / "report.html", render_html(golden_scan, SHA, outcomes))
+    _check(golden_dir / "report.html", render("html", golden_scan, SHA, outcomes))
 
 
 def test_csv_golden(golden_scan, golden_dir) -> None:  # type: ignore[no-untyped-def]
-    _check(golden_dir / "report.csv", render_csv(golden_scan))
+    _check(golden_dir / "report.csv", render("csv", golden_scan))
 
 
 def test_rendering_is_deterministic(golden_scan, outcomes) -> None:  # type: ignore[no-untyped-def]
-    assert render_html(golden_scan, SHA, outcomes) == render_html(golden_scan, SHA, outcomes)
-    assert render_markdown(golden_scan, SHA) == render_markdown(golden_scan, SHA)
+    assert render("html", golden_scan, SHA, outcomes) == render("html", golden_scan, SHA, outcomes)
+    assert render("md", golden_scan, SHA) == render("md", golden_scan, SHA)

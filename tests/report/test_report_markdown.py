@@ -8,7 +8,8 @@ import unicodedata
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from scanner.report.render import md_escape, render_markdown
+from scanner.report import render
+from scanner.report.md_escape import md_escape
 
 SHA = "f" * 64
 _BREAKS = re.compile(r"\r\n|[\r\n\v\f\x85\u2028\u2029]")
@@ -101,7 +102,7 @@ def test_report_md_tables_keep_their_shape_with_hostile_values(  # type: ignore[
 ) -> None:
     names = nasty(120)
     scan = hostile_scan(names)
-    text = render_markdown(scan, SHA, hostile_outcomes(names))
+    text = render("md", scan, SHA, hostile_outcomes(names))
     tokens = _parser().parse(text)
 
     assert [t.type for t in tokens if t.type.startswith("html")] == []
@@ -164,7 +165,7 @@ def test_report_md_tables_keep_their_shape_with_hostile_values(  # type: ignore[
 
 
 def test_golden_md_parses_into_the_expected_tables(golden_scan, outcomes) -> None:  # type: ignore[no-untyped-def]
-    tokens = _parser().parse(render_markdown(golden_scan, SHA, outcomes))
+    tokens = _parser().parse(render("md", golden_scan, SHA, outcomes))
     tables = dict(zip(_heading_of_each_table(tokens), _tables(tokens), strict=True))
     assert [len(t) - 1 for t in tables.values()] == [8, 5, 5, 5, 3, 2, 2]
     summary = {_cell_text(r[0]): _cell_text(r[1]) for r in tables["Summary"][1:]}

@@ -1,0 +1,73 @@
+"""What a report format is: a name, a file name, a line of help, and a renderer.
+
+A renderer takes one :class:`ReportInput` and returns the file's text; it writes nothing
+(``scanner.report.writer`` writes every file, atomically, after all are rendered). The
+formats themselves are listed once, in ``scanner.report.registry``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from ..findings import RemediationOutcome, ScanResult
+from ..phones import mask_outcome, mask_scan
+from .view import ReportView, build_view
+
+
+@dataclass(frozen=True)
+class ReportInput:
+    """Everything a renderer may show, masked once when made.
+
+    ``scan``: the scan, every phone number masked and free text scrubbed. ``source_sha256``:
+    the SHA-256 (hex) of the report.json bytes the reports are made from (shown in the
+    footers). ``remediations``: outcomes from a remediation journal (may be empty).
+    ``templates_dir``: a folder of templates to use instead of the bundled ones (None: the
+    bundled ones). ``view``: the display values, built once on first use.
+    """
+
+    scan: ScanResult
+    source_sha256: str
+    remediations: tuple[RemediationOutcome, ...] = ()
+    templates_dir: Path | None = None
+
+    @classmethod
+    def of(
+        cls,
+        scan: ScanResult,
+        source_sha256: str,
+        remediations: Sequence[RemediationOutcome] = (),
+        templates_dir: Path | None = None,
+    ) -> ReportInput:
+        """The input for ``scan``, masked here (whatever the scan or journal holds)."""
+        return cls(
+            scan=mask_scan(scan),
+            source_sha256=source_sha256,
+            remediations=tuple(mask_outcome(o) for o in remediations),
+            templates_dir=templates_dir,
+        )
+
+    @cached_property
+    def view(self) -> ReportView:
+        return build_view(self.scan, self.source_sha256, self.remediations)
+
+
+@dataclass(frozen=True)
+class ReportFormat:
+    """One report format.
+
+    ``name``: what ``--format`` takes (``html``); ``aliases``: other names it accepts
+    (``markdown``); ``file_name``: the file it is written to in the output folder;
+    ``help``: a few words for ``--help``; ``render``: the renderer; ``record``: True for
+    report.json alone, the record that is always written by a scan and that ``rdscan report``
+    re-renders the others from (never re-written by it).
+    """
+
+    name: str
+    file_name: str
+    help: str
+    render: Callable[[ReportInput], str]
+    aliases: tuple[str, ...] = ()
+    record: bool = False

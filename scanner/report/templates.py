@@ -1,0 +1,109 @@
+"""The jinja2 templates of the HTML and Markdown reports (``report_templates/``, or a
+``--templates-dir``): loading, and rendering with every template error turned into a
+ConfigError that names the template and line.
+
+Escaping: HTML has autoescape on; Markdown runs every ``{{ value }}`` through
+``md_escape.md_finalize`` (unless it is an ``MdSafe`` string made on purpose).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup, escape
+
+from ..errors import ConfigError
+from ..resources import templates_dir as default_templates_dir
+from .md_escape import md_code, md_finalize
+
+TEMPLATES_HINT = "give --templates-dir a folder holding report.html.j2 and report.md.j2"
+
+
+def _templates_path(templates_dir: Path | None) -> Path:
+    if templates_dir is None:
+        try:
+            return default_templates_dir()
+        except FileNotFoundError:
+            raise ConfigError(
+                "the report templates folder (report_templates/) is missing from this install",
+                hint="reinstall rdscan, or give --templates-dir DIR",
+            ) from None
+    path = Path(templates_dir)
+    if not path.is_dir():
+        raise ConfigError(f"templates folder {path} does not exist", hint=TEMPLATES_HINT)
+    return path
+
+
+def html_path(value: object) -> Markup:
+    """A folder path, escaped, that may wrap after each ``/`` (``<wbr>``: no text added)."""
+    return Markup("/<wbr>").join(escape(part) for part in str(value).split("/"))
+
+
+@lru_cache(maxsize=8)
+def _env(templates_dir: Path, kind: str) -> jinja2.Environment:
+    loader = jinja2.FileSystemLoader(str(templates_dir))
+    if kind == "html":
+        env = jinja2.Environment(
+            loader=loader,
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        env.filters["path"] = html_path
+    else:
+        env = jinja2.Environment(
+            loader=loader,
+            autoescape=False,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            finalize=md_finalize,
+        )
+        env.filters["code"] = md_code
+    return env
+
+
+def template(templates_dir: Path | None, kind: str, name: str) -> jinja2.Template:
+    """Template ``name`` of ``kind`` (``html``: autoescaped; ``md``: Markdown-escaped)."""
+    env = _env(_templates_path(templates_dir), kind)
+    try:
+        return env.get_template(name)
+    except jinja2.TemplateNotFound:
+        raise ConfigError(
+            f"report template {name} not found in {env.loader.searchpath[0]}",  # type: ignore[union-attr]
+            hint=TEMPLATES_HINT,
+        ) from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise ConfigError(
+            f"report template {exc.filename or name} line {exc.lineno}: {exc.message}",
+            hint="fix the template, or drop --templates-dir to use the bundled ones",
+        ) from None
+
+
+def render(tpl: jinja2.Template, **context: object) -> str:
+    """Render; an error inside a template (a --templates-dir one) is a ConfigError naming the
+    template and line, never a traceback."""
+    try:
+        return tpl.render(**context)
+    except jinja2.TemplateError as exc:
+        name = tpl.filename or tpl.name or "template"
+        line = _template_line(exc, name)
+        where = f"{name} line {line}" if line else name
+        raise ConfigError(
+            f"report template {where}: {exc.message or type(exc).__name__}",
+            hint="fix the template, or drop --templates-dir to use the bundled ones",
+        ) from None
+
+
+def _template_line(exc: BaseException, filename: str) -> int | None:
+    tb = exc.__traceback__
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
