@@ -70,7 +70,9 @@ SAMPLE_CALLERS = {
     "sts": ("STS.auditor-session", "sts-secret"),
     "delegated": ("LTAI-delegated", "delegated-secret"),
     "member": ("LTAI-member", "member-secret"),
+    "assumer": ("LTAI-assumer", "assumer-secret"),
 }
+SAMPLE_ROLE_ARN = "acs:ram::1512345678901234:role/rdscan-audit"
 SAMPLE_STS_TOKEN = "sts-token-auditor"
 
 

@@ -86,6 +86,13 @@ def emulator() -> None:
 )
 @click.option("--seed", type=int, help="Seed for codes and random faults (reproducible runs).")
 @click.option(
+    "--tls-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="RDSCAN_EMULATOR_TLS_DIR",
+    help="Serve HTTPS: make a private CA and a certificate for 127.0.0.1 and localhost, and "
+    "write the CA certificate to DIR/ca.pem (trust it with --ca-bundle DIR/ca.pem).",
+)
+@click.option(
     "--log-requests",
     is_flag=True,
     envvar="RDSCAN_EMULATOR_LOG_REQUESTS",
@@ -102,6 +109,7 @@ def serve(
     code_ttl: int | None,
     daily_send_limit: int | None,
     seed: int | None,
+    tls_dir: Path | None,
     log_requests: bool,
 ) -> None:
     """Serve the RD API on HOST:PORT until interrupted (Ctrl-C or SIGTERM)."""
@@ -121,6 +129,7 @@ def serve(
         daily_send_limit=daily_send_limit,
         seed=seed,
         on_request=_print_request if log_requests else None,
+        tls_dir=tls_dir,
     )
     stop = threading.Event()
 
@@ -141,6 +150,8 @@ def serve(
             ) from exc
         click.echo(f"rdscan emulator listening on {srv.url}")
         sys.stdout.flush()
+        if srv.ca_path is not None:
+            click.echo(f"CA certificate: {srv.ca_path}", err=True)
         while not stop.wait(0.5):
             pass
     finally:

@@ -71,6 +71,15 @@ Fixture keys beyond the design contract (all optional):
   phone_flag_for_cloud_accounts and phone_flag_for_management_account (actual | omitted |
   false), delegated_admin_reads (true), not_allowed_error (EntityNotExists.ResourceDirectory).
 
+- roles: ``[{arn: acs:ram::<account>:role/<name>, trusted_callers: [access key ids], allow:
+  [...], role_id, max_session_duration_s}]``: STS AssumeRole (2015-04-01) issues a temporary
+  key, secret and token for them that every action then accepts (see ``sts.py``); the caller
+  needs ``sts:AssumeRole`` in its own ``allow`` and must be listed in ``trusted_callers``.
+
+HTTPS: ``EmulatorServer(..., tls_dir=DIR)`` (``rdscan emulator serve --tls-dir DIR``) makes a
+private CA with ``trustme``, a certificate for 127.0.0.1, localhost and ::1, writes the CA to
+``DIR/ca.pem`` (``srv.ca_path``) and serves HTTPS (``srv.protocol == "https"``).
+
 Callers by account: the management account's callers may call everything their ``allow``
 list permits. A member's caller gets its directory from GetResourceDirectory and
 ``undocumented.not_allowed_error`` for every other RD read; an account outside the directory

@@ -16,6 +16,7 @@ from ..phones import mask_phone
 from .errors import ApiFault, invalid, missing
 from .fixture import PHONE_RE, AccountSpec, CallerSpec
 from .state import DirectoryState, wire_time
+from .sts import assume_role
 
 V2020 = "2020-03-31"
 V2022 = "2022-04-19"
@@ -510,5 +511,6 @@ for _name, _handler in _RD_ACTIONS.items():
         f"resourcemanager:{_name}",
     )
 ROUTES[(V_STS, "GetCallerIdentity")] = Route("Sts", "sts.aliyuncs.com", get_caller_identity, None)
+ROUTES[(V_STS, "AssumeRole")] = Route("Sts", "sts.aliyuncs.com", assume_role, "sts:AssumeRole")
 
 KNOWN_ACTIONS = {action for _, action in ROUTES}

@@ -12,6 +12,7 @@ from functools import cached_property
 from . import signing
 from .errors import ApiFault
 from .fixture import CallerSpec, Fixture
+from .sts import SessionStore
 
 MAX_SKEW_S = 15 * 60
 
@@ -71,8 +72,14 @@ def _parse_time(value: str | None) -> float:
 
 
 class Authenticator:
-    def __init__(self, fixture: Fixture, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        fixture: Fixture,
+        clock: Callable[[], float] = time.time,
+        sessions: SessionStore | None = None,
+    ) -> None:
         self._fixture = fixture
+        self._sessions = sessions or SessionStore(clock)
         self._clock = clock
         self._lock = threading.Lock()
         self._nonces: dict[tuple[str, str], float] = {}
@@ -148,7 +155,7 @@ class Authenticator:
 
     # ---- shared checks ---------------------------------------------------------------------
     def _caller(self, key_id: str) -> CallerSpec:
-        caller = self._fixture.caller(key_id)
+        caller = self._fixture.caller(key_id) or self._sessions.get(key_id)
         if caller is None:
             raise ApiFault("InvalidAccessKeyId.NotFound")
         if not caller.active:
@@ -183,14 +190,14 @@ class Authenticator:
             raise ApiFault("MissingSecurityToken")
         if not signing.signatures_equal(token, caller.security_token):
             raise ApiFault(self._token_problem(token))
-        if caller.security_token_expired:
+        if caller.security_token_expired or (
+            caller.expires_at is not None and caller.expires_at <= self._clock()
+        ):
             raise ApiFault("InvalidSecurityToken.Expired")
 
     def _token_problem(self, token: str) -> str:
-        issued = any(
-            c.security_token is not None and signing.signatures_equal(token, c.security_token)
-            for c in self._fixture.callers
-        )
+        known = [c.security_token for c in self._fixture.callers if c.security_token]
+        issued = any(signing.signatures_equal(token, t) for t in (*known, *self._sessions.tokens()))
         return (
             "InvalidSecurityToken.MismatchWithAccessKey"
             if issued

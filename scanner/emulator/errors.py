@@ -84,6 +84,13 @@ CATALOG: dict[str, tuple[int, str]] = {
         "not enable the resource directory again.",
     ),
     "RequestEntityTooLarge": (413, "The request body is too large."),
+    # STS AssumeRole (HTTP statuses UNVERIFIED; see sts.py)
+    "EntityNotExist.Role": (404, "The specified Role not exists."),
+    "InvalidParameter.RoleSessionName": (400, "The parameter RoleSessionName is wrongly formed."),
+    "InvalidParameter.DurationSeconds": (
+        400,
+        "The Min/Max value of DurationSeconds is 15min/1hr.",
+    ),
     "EnterpriseRealNameVerificationError": (
         409,
         "The specified account does not pass enterprise real-name verification. Complete "

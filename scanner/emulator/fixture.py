@@ -89,7 +89,10 @@ _TOP_KEYS = {
     "callers",
     "delegated_administrators",
     "undocumented",
+    "roles",
 }
+_ROLE_KEYS = {"arn", "trusted_callers", "allow", "role_id", "max_session_duration_s"}
+_ROLE_ARN = re.compile(r"^acs:ram::(\d+):role/([A-Za-z0-9._-]{1,64})$")
 _UNDOCUMENTED_KEYS = {
     "daily_send_limit",
     "daily_send_limit_scope",
@@ -160,6 +163,20 @@ class CallerSpec:
     user_id: str = ""
     role_id: str = ""
     principal_id: str = ""
+    expires_at: float | None = None  # epoch seconds; sessions issued by AssumeRole
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    """A RAM role that STS AssumeRole serves (fixture ``roles:``)."""
+
+    arn: str  # acs:ram::<account id>:role/<name>
+    name: str
+    account_id: str
+    trusted_callers: tuple[str, ...]  # access key ids the role's trust policy allows
+    allow: tuple[str, ...]  # what a session of the role may call
+    role_id: str = ""
+    max_session_duration_s: int = 3600
 
 
 @dataclass(frozen=True)
@@ -208,11 +225,20 @@ class Fixture:
     warnings: tuple[str, ...] = ()
     delegated_administrators: tuple[str, ...] = ()  # member account ids
     undocumented: Undocumented = field(default_factory=Undocumented)
+    roles: tuple[RoleSpec, ...] = ()
 
     def caller(self, access_key_id: str) -> CallerSpec | None:
         for c in self.callers:
             if c.access_key_id == access_key_id:
                 return c
+        return None
+
+    def role(self, arn: str) -> RoleSpec | None:
+        """The role with this ARN (role names are matched case-insensitively)."""
+        wanted = arn.strip().lower()
+        for r in self.roles:
+            if r.arn.lower() == wanted:
+                return r
         return None
 
 
@@ -357,6 +383,7 @@ class _Parser:
             top.get("delegated_administrators") or [], {a.id for a in accounts}, directory
         )
         undocumented = self.undocumented(top.get("undocumented") or {})
+        roles = self.roles(top.get("roles") or [], {c.access_key_id for c in callers})
         return Fixture(
             site=site,
             directory=directory,
@@ -367,7 +394,59 @@ class _Parser:
             warnings=tuple(self.warnings),
             delegated_administrators=delegated,
             undocumented=undocumented,
+            roles=roles,
         )
+
+    def roles(self, value: Any, caller_keys: set[str]) -> tuple[RoleSpec, ...]:
+        out: dict[str, RoleSpec] = {}
+        for i, raw in enumerate(self.entries(value, "roles")):
+            where = f"roles[{i}]"
+            entry = self.mapping(raw, where)
+            arn = self.text(entry, "arn", where)
+            where = f"roles[{i}] (arn {arn})"
+            self.unknown(where, entry, _ROLE_KEYS)
+            m = _ROLE_ARN.match(arn)
+            if not m:
+                raise self.fail(
+                    where, f"bad role arn {arn!r}", "write it as acs:ram::<account id>:role/<name>"
+                )
+            if arn.lower() in out:
+                raise self.fail(where, "duplicate role arn", "give each role its own arn")
+            trusted = entry.get("trusted_callers") or []
+            if isinstance(trusted, str):
+                trusted = [trusted]
+            if not isinstance(trusted, list) or not all(
+                isinstance(t, (str, int)) and not isinstance(t, bool) for t in trusted
+            ):
+                raise self.fail(
+                    where,
+                    "trusted_callers must be a list of access key ids",
+                    "write trusted_callers: [LTAI-...]",
+                )
+            unknown = [str(t) for t in trusted if str(t) not in caller_keys]
+            if unknown:
+                raise self.fail(
+                    where,
+                    f"trusted_callers names unknown access key ids: {', '.join(unknown)}",
+                    "list access_key_id values of entries under callers:",
+                )
+            limit = entry.get("max_session_duration_s", 3600)
+            if isinstance(limit, bool) or not isinstance(limit, int) or not 900 <= limit <= 43200:
+                raise self.fail(
+                    where,
+                    "max_session_duration_s must be a whole number from 900 to 43200",
+                    "write max_session_duration_s: 3600",
+                )
+            out[arn.lower()] = RoleSpec(
+                arn=arn,
+                name=m.group(2),
+                account_id=m.group(1),
+                trusted_callers=tuple(str(t) for t in trusted),
+                allow=self.allow_list(entry, where),
+                role_id=self.text(entry, "role_id", where, required=False),
+                max_session_duration_s=limit,
+            )
+        return tuple(out.values())
 
     def delegated(self, value: Any, members: set[str], directory: DirectorySpec) -> tuple[str, ...]:
         """``delegated_administrators``: a list of member account ids, or of mappings
@@ -601,6 +680,30 @@ class _Parser:
             out.append((str(k), "" if v is None else str(v)))
         return tuple(out)
 
+    def allow_list(self, entry: Mapping[str, Any], where: str) -> tuple[str, ...]:
+        if "allow" not in entry:
+            self.warnings.append(f"{where}: no allow list: every RD call answers NoPermission")
+        allow_raw = entry.get("allow") or []
+        if isinstance(allow_raw, str):
+            allow_raw = [allow_raw]
+        if not isinstance(allow_raw, list) or not all(isinstance(a, str) for a in allow_raw):
+            raise self.fail(where, "allow must be a list of actions", 'write allow: ["*"]')
+        allow = []
+        for pattern in (a.strip() for a in allow_raw):
+            if ":" not in pattern and pattern != "*":
+                self.warnings.append(
+                    f"{where}: allow entry {pattern!r} has no service: read as *:{pattern}"
+                )
+                pattern = f"*:{pattern}"
+            if not _ALLOW_RE.match(pattern):
+                raise self.fail(
+                    where,
+                    f"bad allow entry {pattern!r}",
+                    'use "*", "service:Action" or a wildcard like "resourcemanager:List*"',
+                )
+            allow.append(pattern)
+        return tuple(allow)
+
     def callers(self, value: Any) -> tuple[CallerSpec, ...]:
         out: dict[str, CallerSpec] = {}
         for i, raw in enumerate(self.entries(value, "callers")):
@@ -629,34 +732,14 @@ class _Parser:
                         "use an ARN like acs:ram::<account id>:user/<name>, or add account_id:",
                     )
                 account_id = m.group(1)
-            if "allow" not in entry:
-                self.warnings.append(f"{where}: no allow list: every RD call answers NoPermission")
-            allow_raw = entry.get("allow") or []
-            if isinstance(allow_raw, str):
-                allow_raw = [allow_raw]
-            if not isinstance(allow_raw, list) or not all(isinstance(a, str) for a in allow_raw):
-                raise self.fail(where, "allow must be a list of actions", 'write allow: ["*"]')
-            allow = []
-            for pattern in (a.strip() for a in allow_raw):
-                if ":" not in pattern and pattern != "*":
-                    self.warnings.append(
-                        f"{where}: allow entry {pattern!r} has no service: read as *:{pattern}"
-                    )
-                    pattern = f"*:{pattern}"
-                if not _ALLOW_RE.match(pattern):
-                    raise self.fail(
-                        where,
-                        f"bad allow entry {pattern!r}",
-                        'use "*", "service:Action" or a wildcard like "resourcemanager:List*"',
-                    )
-                allow.append(pattern)
+            allow = self.allow_list(entry, where)
             token = self.text(entry, "security_token", where, required=False) or None
             out[key_id] = CallerSpec(
                 access_key_id=key_id,
                 access_key_secret=self.text(entry, "access_key_secret", where),
                 arn=arn,
                 identity_type=identity,
-                allow=tuple(allow),
+                allow=allow,
                 account_id=account_id,
                 security_token=token,
                 security_token_expired=self.flag(entry, "security_token_expired", where, False),

@@ -10,6 +10,7 @@ import contextlib
 import fnmatch
 import json
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -28,6 +29,7 @@ from .errors import ApiFault
 from .fixture import CallerSpec, Fixture, load_fixture, parse_fixture
 from .limits import ApiQuota, FaultPlan, QuotaOverride, Quotas, ScriptedFault, parse_rate_limit
 from .state import DirectoryState
+from .tls import make_server_context
 from .xmlbody import CONTENT_TYPE as XML_CONTENT_TYPE
 from .xmlbody import to_xml, wants_xml
 
@@ -90,15 +92,39 @@ class _Http(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 256
 
-    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        handler: type[BaseHTTPRequestHandler],
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         super().__init__(address, handler)
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
+        self._ssl_context = ssl_context
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        """HTTPS: wrap the accepted socket; the handshake runs in the connection's thread."""
+        sock, address = super().get_request()
+        if self._ssl_context is not None:
+            sock = self._ssl_context.wrap_socket(
+                sock, server_side=True, do_handshake_on_connect=False
+            )
+        return sock, address
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        if isinstance(request, ssl.SSLSocket):
+            request.settimeout(10)
+            try:
+                request.do_handshake()
+            except (ssl.SSLError, OSError):
+                return  # e.g. a client that does not trust the emulator's CA: it says so
+        super().finish_request(request, client_address)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that hangs up mid-request is normal: no traceback on stderr for it."""
         exc = sys.exc_info()[1]
-        if isinstance(exc, (ConnectionError, TimeoutError)):
+        if isinstance(exc, (ConnectionError, TimeoutError, ssl.SSLError)):
             return
         super().handle_error(request, client_address)
 
@@ -132,6 +158,8 @@ class EmulatorServer:
     """The local RD API. Start it, point the SDKs at ``endpoint`` with ``protocol='http'``.
 
     ``fixture`` is a loaded ``Fixture``, fixture data (a dict) or a path to a fixture file.
+    ``tls_dir``: serve HTTPS with a fresh private CA whose certificate is written to
+    ``tls_dir/ca.pem`` (``ca_path``); clients use ``protocol`` and trust that file.
     ``rate_limit``: None = the documented quota of each action (``limits.DOCUMENTED_QUOTAS``),
     a number = every action at that rate (0 = unlimited), or a ``Quotas``; ``rate_limits``
     maps ``Action`` or ``Action@Version`` to a rate, on top. Requests per second, one bucket
@@ -152,6 +180,7 @@ class EmulatorServer:
         daily_send_limit: int | None = None,
         seed: int | None = None,
         on_request: Callable[[RequestLog], None] | None = None,
+        tls_dir: str | Path | None = None,
     ) -> None:
         if isinstance(fixture, Mapping):
             fixture = parse_fixture(fixture, source="<dict>")
@@ -167,7 +196,9 @@ class EmulatorServer:
         )
         self.latency_ms = latency_ms
         self.on_request = on_request
-        self._auth = Authenticator(fixture)
+        self._auth = Authenticator(fixture, sessions=self.state.sessions)
+        self.tls_dir = Path(tls_dir) if tls_dir is not None else None
+        self.ca_path: Path | None = None  # tls_dir/ca.pem once started with TLS
         self._limiter = ApiQuota(_quotas(rate_limit, rate_limits))
         self._faults = FaultPlan(fault_rate, seed)
         self._counts: Counter[str] = Counter()
@@ -182,7 +213,10 @@ class EmulatorServer:
         if self._httpd is not None:
             return self
         handler = type("EmulatorHandler", (_Handler,), {"emulator": self})
-        self._httpd = _Http((self._host, self._port), handler)
+        context = None
+        if self.tls_dir is not None:
+            context, self.ca_path = make_server_context(self.tls_dir)
+        self._httpd = _Http((self._host, self._port), handler, context)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
             kwargs={"poll_interval": 0.1},
@@ -222,8 +256,13 @@ class EmulatorServer:
         return f"{host}:{port}"
 
     @property
+    def protocol(self) -> str:
+        """``https`` when started with ``tls_dir``, else ``http`` (for the SDK's Config)."""
+        return "https" if self.tls_dir is not None else "http"
+
+    @property
     def url(self) -> str:
-        return f"http://{self.endpoint}"
+        return f"{self.protocol}://{self.endpoint}"
 
     # ---- test and benchmark controls --------------------------------------------------------
     def script_fault(

@@ -20,6 +20,7 @@ from typing import Any
 from ..clock import rfc3339
 from ..errors import ConfigError
 from .fixture import AccountSpec, Fixture, FolderSpec, parse_account
+from .sts import SessionStore
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class DirectoryState:
         self.daily_send_limit_scope = knobs.daily_send_limit_scope
         self._rng = random.Random(seed)
         self._clock = clock
+        self.sessions = SessionStore(clock)
 
     # ---- reads --------------------------------------------------------------------------
     def accounts(self) -> list[AccountSpec]:
