@@ -85,7 +85,15 @@ class AuthError(ApiError):
     """Credentials refused (unknown key, bad signature, expired token) or lacking permission."""
 
 
-class Throttled(ApiError):
+class ServiceUnavailable(ApiError):
+    """The service did not answer usefully after every retry: throttling, a 5xx, an unreadable
+    response or a connection that failed. Not a configuration problem: when nothing could be
+    scanned because of it, rdscan exits 3 (could not complete; retry later), not 2."""
+
+    exit_code = ExitCode.INCOMPLETE
+
+
+class Throttled(ServiceUnavailable):
     """Throttling outlived the retry budget."""
 
 
@@ -93,8 +101,13 @@ class NotFound(ApiError):
     """The entity (account, folder, resource directory) does not exist."""
 
 
-class ConnectionFailed(ApiError):
-    """The endpoint could not be reached."""
+class ConnectionFailed(ServiceUnavailable):
+    """The endpoint could not be reached (refused, reset, timed out, no route)."""
+
+
+class TlsError(ApiError):
+    """The TLS handshake failed: a plain-HTTP endpoint, or a certificate rdscan cannot verify
+    (corporate interception, a private CA: see --ca-bundle). Configuration, not an outage."""
 
 
 class RemediationError(ScannerError):

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from .. import __version__
-from ..errors import ScannerError
+from ..errors import ScannerError, ServiceUnavailable
 from ..exit_codes import ExitCode
 
 
@@ -22,6 +22,13 @@ class _Group(click.Group):
             click.echo(f"Error: {_safe(str(exc))}", err=True)
             if exc.hint:
                 click.echo(f"Fix: {_safe(exc.hint)}", err=True)
+            if isinstance(exc, ServiceUnavailable):
+                click.echo(
+                    f"Exit code {exc.exit_code}: could not complete, the service did not answer "
+                    "after every retry (throttling, server errors or the connection): retry "
+                    "later. This is not a configuration error.",
+                    err=True,
+                )
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("\nInterrupted.", err=True)

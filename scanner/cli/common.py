@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import re
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -10,6 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from ..client.settings import SITES, Settings
+from ..client.transport import resolve_ca_bundle
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -23,11 +25,12 @@ _CONNECTION_KEYS = (
     "concurrency",
     "max_attempts",
     "retry_budget_s",
+    "ca_bundle",
 )
 
 
 def connection_options(func: F) -> F:
-    """Add --site/--endpoint/--protocol/--profile/--role-arn/--rate/--concurrency.
+    """Add --site/--endpoint/--protocol/--profile/--role-arn/--rate/--concurrency/--ca-bundle.
 
     The wrapped command receives one ``settings: Settings`` keyword instead of those options.
     Every option also reads an ``RDSCAN_*`` environment variable.
@@ -36,6 +39,8 @@ def connection_options(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         values = {key: kwargs.pop(key) for key in _CONNECTION_KEYS}
+        bundle = resolve_ca_bundle(values.pop("ca_bundle"), os.environ)
+        values.update(ca_bundle=bundle.path, ca_bundle_source=bundle.source)
         kwargs["settings"] = Settings(**{k: v for k, v in values.items() if v is not None})
         return func(*args, **kwargs)
 
@@ -76,10 +81,12 @@ def connection_options(func: F) -> F:
         click.option(
             "--rate",
             type=click.FloatRange(min=0.1),
-            default=20.0,
-            show_default=True,
+            default=None,
             envvar="RDSCAN_RATE",
-            help="Client-side requests per second, per API action.",
+            help="Requests per second for every API action (default: each action at its "
+            "documented quota: GetAccount 50/s, ListAccounts 20/s, Send 10/s, ...; see "
+            "`rdscan doctor`). Lower to leave room for other tools of the account; raise after "
+            "raising the quota in Quota Center.",
         ),
         click.option(
             "--concurrency",
@@ -103,6 +110,13 @@ def connection_options(func: F) -> F:
             envvar="RDSCAN_RETRY_BUDGET",
             metavar="SECONDS",
             help="Longest time one API call may spend retrying (default 60).",
+        ),
+        click.option(
+            "--ca-bundle",
+            metavar="FILE",
+            help="PEM file of the CA certificates to trust for HTTPS (a corporate TLS "
+            "proxy's CA, the emulator's DIR/ca.pem). Default: RDSCAN_CA_BUNDLE, then "
+            "REQUESTS_CA_BUNDLE, then SSL_CERT_FILE, then the SDK's bundled CAs.",
         ),
     ]
     for option in reversed(options):

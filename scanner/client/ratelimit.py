@@ -114,18 +114,30 @@ class RateLimiter:
     The one rate limiter of the package: ``RdClient`` paces its calls per action (``acquire``
     waits), the emulator enforces its quota per (AccessKeyId, action) (``try_acquire`` answers
     at once, as the API gateway does).
+
+    ``rate`` is one rate for every key, or a function giving each key its own (``RdClient``
+    passes ``Settings.rate_of``: each action at its documented quota).
     """
 
     def __init__(
         self,
-        rate: float,
+        rate: float | Callable[[Hashable], float],
         capacity: float | None = None,
         clock: Clock = time.monotonic,
         sleep: Sleep = time.sleep,
     ) -> None:
-        if rate <= 0:
-            raise ValueError(f"rate must be positive, got {rate}")
-        self.rate = rate
+        rate_of: Callable[[Hashable], float]
+        if callable(rate):
+            rate_of = rate
+        else:
+            if rate <= 0:
+                raise ValueError(f"rate must be positive, got {rate}")
+            fixed = float(rate)
+
+            def rate_of(_key: Hashable) -> float:
+                return fixed
+
+        self.rate_of = rate_of
         self._capacity = capacity
         self._clock = clock
         self._sleep = sleep
@@ -136,7 +148,9 @@ class RateLimiter:
         with self._lock:
             b = self._buckets.get(key)
             if b is None:
-                b = TokenBucket(self.rate, self._capacity, clock=self._clock, sleep=self._sleep)
+                b = TokenBucket(
+                    self.rate_of(key), self._capacity, clock=self._clock, sleep=self._sleep
+                )
                 self._buckets[key] = b
             return b
 

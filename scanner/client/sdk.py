@@ -34,14 +34,16 @@ from alibabacloud_credentials.provider import (
     CLIProfileCredentialsProvider,
     DefaultCredentialsProvider,
     ProfileCredentialsProvider,
-    RamRoleArnCredentialsProvider,
     StaticAKCredentialsProvider,
     StaticSTSCredentialsProvider,
 )
+from alibabacloud_credentials.provider.refreshable import Credentials as SdkCredentials
+from alibabacloud_credentials_api import ICredentials, ICredentialsProvider
 from alibabacloud_resourcedirectorymaster20220419 import models as rdm_models
 from alibabacloud_resourcedirectorymaster20220419.client import Client as RdmClient
 from alibabacloud_resourcemanager20200331 import models as rm_models
 from alibabacloud_resourcemanager20200331.client import Client as RmClient
+from alibabacloud_sts20150401 import models as sts_models
 from alibabacloud_sts20150401.client import Client as StsClient
 from alibabacloud_tea_openapi.models import Config
 from darabonba.core import DaraCore
@@ -56,7 +58,9 @@ from ..errors import (
     ConnectionFailed,
     CredentialsError,
     NotFound,
+    ServiceUnavailable,
     Throttled,
+    TlsError,
 )
 from ..findings import Caller
 from ..inventory.model import Directory
@@ -64,6 +68,7 @@ from ..phones import mask_phone
 from .model import AccountPhone, SentCode
 from .ratelimit import Backoff, BackoffPolicy, RateLimiter
 from .settings import Settings
+from .transport import proxy_for
 
 CREDENTIALS_HINT = (
     "set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or pass --profile NAME "
@@ -114,11 +119,20 @@ class RdClient:
         rng: random.Random | None = None,
     ) -> None:
         self.settings = settings
+        # each endpoint's proxy, NO_PROXY applied (transport.py says why rdscan does this)
+        self.proxies: dict[str, str | None] = {
+            endpoint: proxy_for(endpoint, settings.protocol, os.environ)
+            for endpoint in {
+                settings.endpoints.resourcemanager,
+                settings.endpoints.resourcedirectory,
+                settings.endpoints.sts,
+            }
+        }
         self._sleep = sleep
         self._clock = clock
         self._rng = rng or random.Random()
         self._rng_lock = threading.Lock()
-        self._limiter = RateLimiter(settings.rate, clock=clock, sleep=sleep)
+        self._limiter = RateLimiter(settings.rate_of, clock=clock, sleep=sleep)
         self._policy = BackoffPolicy(
             max_attempts=settings.max_attempts,
             budget_s=settings.retry_budget_s,
@@ -131,6 +145,8 @@ class RdClient:
         self._counts: dict[str, int] = {}
         self._throttled = 0
         self._count_lock = threading.Lock()
+        self.last_server_date: str | None = None  # the Date header of the last answer
+        self.credential_source: str = ""  # e.g. "default/env", set when credentials load
 
     # ---------------------------------------------------------------- public API
 
@@ -280,6 +296,11 @@ class RdClient:
         done the work, so it is reported, not repeated.
         """
         self._credentials()  # a credentials problem is raised before anything is counted
+        return self._send(action, send, idempotent=idempotent)
+
+    def _send(
+        self, action: str, send: Callable[[], Any], *, idempotent: bool = True
+    ) -> dict[str, Any]:
         with self._rng_lock:
             seed = self._rng.random()
         backoff: Backoff | None = None
@@ -301,6 +322,10 @@ class RdClient:
                 failure = _classify(exc, action)
             else:
                 self._limiter.succeeded(action)
+                headers = getattr(response, "headers", None) or {}
+                date = headers.get("date") or headers.get("Date")
+                if date:
+                    self.last_server_date = str(date)
                 body = response.body.to_map() if response.body is not None else {}
                 return body if isinstance(body, dict) else {}
             if failure.throttled:
@@ -324,18 +349,21 @@ class RdClient:
             read_timeout=self.settings.read_timeout_ms,
         )
 
-    def _config(self, endpoint: str) -> Config:
+    def _config(self, endpoint: str, credential: CredentialClient | None = None) -> Config:
         s = self.settings
-        if _is_loopback(endpoint):
+        proxy = self.proxies.get(endpoint)
+        if proxy is None:  # direct, whatever HTTP(S)_PROXY says (NO_PROXY, loopback)
             _bypass_proxies(s.protocol, endpoint, self._pool_size())
         return Config(
-            credential=self._credentials(),
+            credential=credential or self._credentials(),
             endpoint=endpoint,
             protocol=s.protocol,
             region_id="cn-hangzhou" if s.site == "cn" else "ap-southeast-1",
             connect_timeout=s.connect_timeout_ms,
             read_timeout=s.read_timeout_ms,
-            no_proxy="127.0.0.1,localhost",
+            ca=s.ca_bundle,
+            http_proxy=proxy,
+            https_proxy=proxy,
             max_idle_conns=self._pool_size(),
             user_agent=f"rdscan/{_tool_version()}",
         )
@@ -372,8 +400,10 @@ class RdClient:
         with self._cred_lock:
             if self._credential is None:
                 provider = _credentials_provider(self.settings)
+                if self.settings.role_arn:
+                    provider = _AssumeRoleProvider(self, provider, self.settings.role_arn)
                 try:  # load once, here, so that a bad source is a clear error, not a traceback
-                    provider.get_credentials()
+                    loaded = provider.get_credentials()
                 except (
                     CredentialException,
                     ValueError,
@@ -385,25 +415,137 @@ class RdClient:
                     raise CredentialsError(
                         f"cannot load credentials: {_short(str(exc))}", hint=CREDENTIALS_HINT
                     ) from None
+                self.credential_source = str(loaded.get_provider_name() or "")
                 self._credential = CredentialClient(provider=provider)
             return self._credential
+
+    def credentials_summary(self) -> tuple[str, str]:
+        """(where the credentials came from, the AccessKey ID's first and last characters).
+        Never the secret or the token."""
+        client = self._credentials()
+        key_id = str(client.get_credential().access_key_id or "")
+        shown = f"{key_id[:4]}...{key_id[-3:]}" if len(key_id) > 10 else "***"
+        return self.credential_source, shown
+
+
+class _AssumeRoleProvider(ICredentialsProvider):
+    """STS AssumeRole on top of the base credentials, through the STS SDK client with rdscan's
+    own endpoint, protocol, CA bundle and proxy (alibabacloud-credentials' RamRoleArn provider
+    forces HTTPS to its own host, verifies against certifi only and cannot take a CA bundle).
+
+    The temporary credentials are kept until 5 minutes before their ``Expiration``
+    (RFC 3339 UTC, STS 2015-04-01 AssumeRole), then fetched again. A refusal is a
+    ``CredentialsError`` naming the role and STS's error code and message.
+    """
+
+    DURATION_S = 3600
+    REFRESH_MARGIN_S = 300
+
+    def __init__(self, client: RdClient, base: Any, role_arn: str) -> None:
+        self._client = client
+        self._base = base
+        self._role_arn = role_arn
+        self._lock = threading.Lock()
+        self._cached: SdkCredentials | None = None
+        self._expires_at = 0.0
+
+    def get_provider_name(self) -> str:
+        return "ram_role_arn"
+
+    def get_credentials(self) -> ICredentials:
+        with self._lock:
+            if self._cached is None or time.time() > self._expires_at - self.REFRESH_MARGIN_S:
+                self._cached = self._assume()
+            return self._cached
+
+    async def get_credentials_async(self) -> ICredentials:
+        return self.get_credentials()
+
+    def _assume(self) -> SdkCredentials:
+        s = self._client.settings
+        base_source = ""
+        try:
+            base_loaded = self._base.get_credentials()
+            base_source = str(base_loaded.get_provider_name() or "")
+        except CredentialException as exc:
+            raise CredentialException(
+                f"no base credentials to assume role {self._role_arn} with: {_short(str(exc))}"
+            ) from None
+        config = self._client._config(s.endpoints.sts, CredentialClient(provider=self._base))
+        request = sts_models.AssumeRoleRequest(
+            role_arn=self._role_arn,
+            role_session_name="rdscan",
+            duration_seconds=self.DURATION_S,
+        )
+        sts = StsClient(config)
+        try:
+            body = self._client._send(
+                "AssumeRole",
+                lambda: sts.assume_role_with_options(request, self._client._runtime()),
+            )
+        except CredentialsError:
+            raise
+        except ApiError as err:
+            detail = " ".join(p for p in (err.code, err.message) if p)
+            if err.status is not None:
+                detail += f" (HTTP {err.status}"
+                detail += f", RequestId {err.request_id})" if err.request_id else ")"
+            raise CredentialsError(
+                f"cannot assume role {self._role_arn}: STS AssumeRole answered {detail}",
+                hint=_assume_role_hint(err),
+            ) from None
+        creds = body.get("Credentials") or {}
+        key_id, secret, token = (
+            creds.get("AccessKeyId"),
+            creds.get("AccessKeySecret"),
+            creds.get("SecurityToken"),
+        )
+        if not (key_id and secret and token):
+            raise CredentialsError(
+                f"cannot assume role {self._role_arn}: STS AssumeRole answered without "
+                "AccessKeyId, AccessKeySecret and SecurityToken",
+                hint="check --endpoint: it must serve STS AssumeRole",
+            )
+        self._expires_at = _rfc3339_epoch(str(creds.get("Expiration") or "")) or (
+            time.time() + self.DURATION_S
+        )
+        return SdkCredentials(
+            access_key_id=str(key_id),
+            access_key_secret=str(secret),
+            security_token=str(token),
+            expiration=int(self._expires_at),
+            provider_name=f"ram_role_arn/{base_source}" if base_source else "ram_role_arn",
+        )
+
+
+def _assume_role_hint(err: ApiError) -> str:
+    code = err.code or ""
+    if code.startswith(("EntityNotExist", "InvalidParameter.RoleArn")):
+        return "check --role-arn: acs:ram::<account id>:role/<role name> of an existing role"
+    if code.startswith(("NoPermission", "Forbidden", "AccessDenied")):
+        return (
+            "the base credentials may not assume this role: allow sts:AssumeRole on it for "
+            "them, and make the role's trust policy trust their account"
+        )
+    if isinstance(err, ServiceUnavailable):
+        return "STS did not answer: check --endpoint, the network and any proxy, or retry later"
+    return err.hint or "check --role-arn and the base credentials"
+
+
+def _rfc3339_epoch(text: str) -> float | None:
+    import calendar
+
+    try:
+        return float(calendar.timegm(time.strptime(text, "%Y-%m-%dT%H:%M:%SZ")))
+    except ValueError:
+        return None
 
 
 # -------------------------------------------------------------------- proxies
 
 
-def _is_loopback(endpoint: str) -> bool:
-    host = endpoint.strip()
-    if host.startswith("["):  # [::1]:port
-        host = host[1:].split("]", 1)[0]
-    elif host.count(":") == 1:
-        host = host.rsplit(":", 1)[0]
-    host = host.lower()
-    return host in ("localhost", "::1") or host.startswith("127.")
-
-
 class _DirectSession(requests.Session):
-    """A requests session that never uses a proxy (for a loopback endpoint only)."""
+    """A requests session that never uses a proxy (for an endpoint that goes direct)."""
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         kwargs["proxies"] = {}
@@ -414,12 +556,14 @@ _direct_lock = threading.Lock()
 
 
 def _bypass_proxies(protocol: str, endpoint: str, pool_size: int) -> None:
-    """Send requests to the loopback ``endpoint`` (the emulator) directly, whatever
-    HTTP(S)_PROXY says; leave every other endpoint and the process environment alone.
+    """Send requests to ``endpoint`` directly, whatever HTTP(S)_PROXY says (NO_PROXY names it,
+    or it is a loopback address such as the emulator's); leave every other endpoint and the
+    process environment alone.
 
     Why: darabonba (the SDK's HTTP core, 1.0.x) reads HTTP(S)_PROXY itself and hands the
-    proxies to ``requests`` with ``Session.send``, which ignores ``Config.no_proxy``; no proxy
-    can serve our own 127.0.0.1. darabonba keeps one ``requests.Session`` per
+    proxies to ``requests`` with ``Session.send``, which ignores ``Config.no_proxy`` and
+    NO_PROXY (``scanner.client.transport`` decides which endpoints go direct). darabonba
+    keeps one ``requests.Session`` per
     ``"<protocol>://<host header>:<port>:pool=<size>"`` in ``DaraCore._sessions`` (the host
     header is the endpoint, the port stays the default 80 for an endpoint string): this
     registers a proxy-less session, with darabonba's own adapter, under this endpoint's key.
@@ -437,8 +581,40 @@ def _bypass_proxies(protocol: str, endpoint: str, pool_size: int) -> None:
 # -------------------------------------------------------------------- credentials
 
 
+_ENV_KEY_ID = "ALIBABA_CLOUD_ACCESS_KEY_ID"
+_ENV_SECRET = "ALIBABA_CLOUD_ACCESS_KEY_SECRET"
+_ENV_TOKEN = "ALIBABA_CLOUD_SECURITY_TOKEN"
+
+
+def check_env_key_pair(environ: Any = None) -> None:
+    """Refuse half an AccessKey pair in the environment. The default chain would skip the
+    environment step and go on to ``~/.aliyun/config.json``'s profile (alibabacloud-credentials
+    1.0.12, provider/env.py and default.py): the scan would run as another identity, silently.
+
+    Raises ``CredentialsError`` naming the variable that is missing.
+    """
+    env = os.environ if environ is None else environ
+    key_id = (env.get(_ENV_KEY_ID) or "").strip()
+    secret = (env.get(_ENV_SECRET) or "").strip()
+    token = (env.get(_ENV_TOKEN) or "").strip()
+    missing = ""
+    if key_id and not secret:
+        missing, present = _ENV_SECRET, _ENV_KEY_ID
+    elif secret and not key_id:
+        missing, present = _ENV_KEY_ID, _ENV_SECRET
+    elif token and not (key_id and secret):
+        missing, present = f"{_ENV_KEY_ID} and {_ENV_SECRET}", _ENV_TOKEN
+    if missing:
+        raise CredentialsError(
+            f"{present} is set but {missing} is not: half a key pair in the environment "
+            "would make the credentials chain fall through to another identity",
+            hint=f"set {missing} too, or unset {present} to use --profile or the default chain",
+        )
+
+
 def _credentials_provider(settings: Settings) -> Any:
-    """Explicit AccessKey in settings, else --profile, else the default chain; then --role-arn."""
+    """Explicit AccessKey in settings, else --profile, else the default chain (--role-arn is
+    applied on top by ``RdClient``)."""
     key_id, secret = settings.access_key_id, settings.access_key_secret
     base: Any
     if key_id or secret:
@@ -458,20 +634,13 @@ def _credentials_provider(settings: Settings) -> Any:
     elif settings.profile:
         base = _profile_provider(settings.profile)
     else:
+        check_env_key_pair()
         base = DefaultCredentialsProvider()
-    if settings.role_arn:
-        try:
-            return RamRoleArnCredentialsProvider(
-                credentials_provider=base,
-                role_arn=settings.role_arn,
-                role_session_name="rdscan",
-                sts_endpoint=settings.endpoints.sts,
-            )
-        except ValueError as exc:
-            raise CredentialsError(
-                f"cannot assume role: {exc}",
-                hint="pass --role-arn acs:ram::<account id>:role/<role name>",
-            ) from None
+    if settings.role_arn and not re.fullmatch(r"acs:ram::\d+:role/\S+", settings.role_arn):
+        raise CredentialsError(
+            f"--role-arn {settings.role_arn!r} is not a role ARN",
+            hint="pass --role-arn acs:ram::<account id>:role/<role name>",
+        )
     return base
 
 
@@ -582,6 +751,19 @@ def _describe_connection_error(text: str) -> str:
     return f"{where}: {_short(text)}"
 
 
+def _tls_hint(text: str) -> str:
+    if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
+        return (
+            "the endpoint's certificate is not signed by a CA rdscan trusts: pass --ca-bundle "
+            "FILE (or RDSCAN_CA_BUNDLE, REQUESTS_CA_BUNDLE, SSL_CERT_FILE) with your proxy's "
+            "or the emulator's CA (DIR/ca.pem of `rdscan emulator serve --tls-dir DIR`)"
+        )
+    return (
+        "the endpoint may speak plain HTTP: add --protocol http (the emulator without "
+        "--tls-dir), or check the proxy in between"
+    )
+
+
 def _classify(exc: BaseException, action: str) -> _Failure:
     wrapped = isinstance(exc, UnretryableException)
     exc = _inner(exc)
@@ -596,11 +778,10 @@ def _classify(exc: BaseException, action: str) -> _Failure:
     if isinstance(exc, RetryError | TeaRetryError | requests.RequestException | OSError):
         if "SSL" in text or "WRONG_VERSION_NUMBER" in text:
             return _Failure(
-                ConnectionFailed(
+                TlsError(
                     f"TLS handshake with the endpoint failed: {_short(text)}",
                     action=action,
-                    hint="the endpoint may speak plain HTTP: add --protocol http "
-                    "(the emulator), or check the proxy in between",
+                    hint=_tls_hint(text),
                 ),
                 retryable=False,
             )
@@ -609,14 +790,15 @@ def _classify(exc: BaseException, action: str) -> _Failure:
                 f"cannot reach {_describe_connection_error(text)}",
                 action=action,
                 hint="check --endpoint/--protocol, the network and any proxy "
-                "(HTTPS_PROXY/HTTP_PROXY)",
+                "(HTTPS_PROXY/HTTP_PROXY, NO_PROXY); if the service is down, retry later",
             ),
             retryable=True,
         )
     if wrapped and isinstance(exc, RuntimeError | ValueError):
         # the SDK could not parse the body (e.g. a proxy's HTML error page): transient, as below
         return _Failure(
-            ApiError(f"unreadable response: {_short(text)}", action=action), retryable=True
+            ServiceUnavailable(f"unreadable response: {_short(text)}", action=action),
+            retryable=True,
         )
     if isinstance(exc, TeaException):
         code = str(getattr(exc, "code", "") or "")
@@ -627,7 +809,7 @@ def _classify(exc: BaseException, action: str) -> _Failure:
             )
         # e.g. a non-JSON error page from a proxy: transient more often than not
         return _Failure(
-            ApiError(f"unreadable response: {_short(text)}", code=code, action=action),
+            ServiceUnavailable(f"unreadable response: {_short(text)}", code=code, action=action),
             retryable=True,
         )
     raise exc  # not an SDK failure: a bug, let it surface
@@ -662,7 +844,15 @@ def _classify_response(exc: ResponseException, action: str) -> _Failure:
             retry_after_ms=retry_after,
         )
     if (status is not None and status >= 500) or code == "ServiceUnavailable":
-        return _Failure(ApiError(message, action=action, **kw), retryable=True)
+        return _Failure(
+            ServiceUnavailable(
+                message,
+                action=action,
+                hint="the service failed to answer (a server error): retry later",
+                **kw,
+            ),
+            retryable=True,
+        )
     auth_hint = _auth_hint(code)
     if auth_hint is not None:
         return _Failure(AuthError(message, action=action, hint=auth_hint, **kw), retryable=False)

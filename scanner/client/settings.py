@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..errors import ConfigError
+from .quotas import pacing_rate
 
 SITES = ("cn", "intl")
 
@@ -42,10 +43,16 @@ class Settings:
     # secrets: never shown by repr() (tracebacks, logs, debuggers)
     access_key_secret: str | None = field(default=None, repr=False)
     security_token: str | None = field(default=None, repr=False)
-    rate: float = 20.0  # client-side requests per second, per action
-    # parallel GetAccount calls: enough to keep `rate` busy at ~100-500 ms round trips
-    # (rate x latency = 20/s x 0.3 s = 6 in flight), with headroom for retries that back off
-    concurrency: int = 12
+    # client-side requests per second for every action; None: each action at its documented
+    # quota (scanner.client.quotas: GetAccount 50/s, ListAccounts 20/s, Send 10/s, ...)
+    rate: float | None = None
+    # parallel GetAccount calls: enough to keep GetAccount's 50/s busy at ~100-300 ms round
+    # trips (rate x latency = 50/s x 0.3 s = 15 in flight), with headroom for retries
+    concurrency: int = 16
+    # PEM file of the CAs to trust for HTTPS (corporate TLS interception, the emulator's CA);
+    # None: the SDK's bundled CAs (certifi). ``ca_bundle_source`` says where the path came from.
+    ca_bundle: str | None = None
+    ca_bundle_source: str = ""
     max_attempts: int = 6  # per call, first attempt included
     retry_budget_s: float = 60.0  # total time one call may spend retrying
     retry_base_s: float = 0.2  # first backoff ceiling; doubles per attempt (full jitter)
@@ -68,7 +75,7 @@ class Settings:
                 f"endpoint {self.endpoint!r} must be HOST or HOST:PORT without a scheme",
                 hint="e.g. --endpoint 127.0.0.1:8080 --protocol http",
             )
-        if self.rate <= 0:
+        if self.rate is not None and self.rate <= 0:
             raise ConfigError(f"--rate must be positive, got {self.rate}")
         if self.max_attempts < 1:
             raise ConfigError(f"max_attempts must be at least 1, got {self.max_attempts}")
@@ -76,6 +83,10 @@ class Settings:
             raise ConfigError("retry budget, base and cap must not be negative")
         if self.concurrency < 1:
             raise ConfigError(f"--concurrency must be at least 1, got {self.concurrency}")
+
+    def rate_of(self, action: str) -> float:
+        """Requests per second rdscan paces ``action`` at (``--rate`` or the documented quota)."""
+        return pacing_rate(action, self.rate)
 
     @property
     def endpoints(self) -> Endpoints:

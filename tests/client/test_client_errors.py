@@ -9,7 +9,14 @@ import pytest
 
 from scanner.client.sdk import RdClient
 from scanner.client.settings import Settings
-from scanner.errors import ApiError, AuthError, ConnectionFailed, CredentialsError, NotFound
+from scanner.errors import (
+    ApiError,
+    AuthError,
+    ConnectionFailed,
+    CredentialsError,
+    NotFound,
+    TlsError,
+)
 from scanner.inventory.collect import collect
 
 
@@ -110,9 +117,10 @@ def test_https_against_the_plain_http_emulator_says_use_http(small):
     settings = Settings(
         endpoint=srv.endpoint, access_key_id="LTAI-auditor", access_key_secret="auditor-secret"
     )
-    with pytest.raises(ConnectionFailed) as info:
+    with pytest.raises(TlsError) as info:  # configuration (exit 2), not an outage (exit 3)
         RdClient(settings).get_resource_directory()
     assert "--protocol http" in (info.value.hint or "")
+    assert info.value.exit_code == 2
 
 
 def test_missing_credentials_is_a_credentials_error(small):

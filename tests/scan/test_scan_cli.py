@@ -268,8 +268,10 @@ def test_unreachable_endpoint_is_a_clear_error(rdscan, tmp_path):
         "--no-history",
         "--max-attempts", "2",
     )  # fmt: skip
-    assert proc.returncode == 2, proc.stderr
+    # an endpoint that stopped answering is an outage (3: retry later), not a setup error (2)
+    assert proc.returncode == 3, proc.stderr
     assert f"cannot reach 127.0.0.1:{port}: connection refused" in proc.stderr
+    assert "retry later" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
