@@ -5,7 +5,9 @@ No IO and no clock: ``today`` is passed in, so a scan can be judged "as of" any 
 The rules, applied in this order to each member:
 
 1. Out of the policy's scope (type, status, folder, tag; checked in that order) -> SKIPPED,
-   saying which rule excluded it. Scope is decided from the listing (ListAccounts) alone, so a
+   saying which rule excluded it. Only a documented status the policy leaves out puts a member
+   out of scope; a status rdscan does not know is evaluated like an active one, and its
+   result's reason says so. Scope is decided from the listing (ListAccounts) alone, so a
    member nobody asked about never makes a scan "incomplete", even if its GetAccount failed.
 2. ``read_error`` set -> ERROR, the reason being that error.
 3. ``has_secure_mobile_phone`` is None without a read error -> ERROR "GetAccount response lacks
@@ -33,7 +35,15 @@ from collections.abc import Iterable
 from .exit_codes import ExitCode
 from .findings import ExemptionInfo, Remediation, Result, Severity, Status
 from .inventory.model import Inventory, Member
-from .policy import SOON_DAYS, Exemption, Exemptions, Policy, Scope, expires_soon
+from .policy import (
+    SOON_DAYS,
+    Exemption,
+    Exemptions,
+    Policy,
+    Scope,
+    expires_soon,
+    is_known_status,
+)
 
 MISSING_FLAG_REASON = "GetAccount response lacks HasSecureMobilePhone"
 DEFAULT_SOON_DAYS = SOON_DAYS
@@ -173,6 +183,8 @@ def _evaluate_member(
     soon_days: int,
 ) -> Result:
     path = member_folder_path(inventory, member)
+    # a status rdscan does not know: evaluated like an active one, and every reason says so
+    note = "" if is_known_status(member.status) else " " + unknown_status_note(member.status)
 
     def result(
         status: Status,
@@ -191,7 +203,7 @@ def _evaluate_member(
             secure_mobile_phone_masked=member.secure_mobile_phone_masked,
             result=status,
             severity=severity,
-            reason=reason,
+            reason=reason + note,
             remediation=remediation,
             exemption=exemption,
             folder_id=member.folder_id,
@@ -201,6 +213,7 @@ def _evaluate_member(
     excluded = out_of_scope(policy.scope, member, chain, path)
     if excluded:
         return result(Status.SKIPPED, Severity.INFO, excluded)
+
     if member.read_error:
         return result(Status.ERROR, policy.severity, member.read_error)
     if member.has_secure_mobile_phone is None:
@@ -267,15 +280,32 @@ def _evaluate_member(
     )
 
 
+def unknown_status_note(status: str) -> str:
+    return (
+        f"Member status {status or '(none)'!r} is not one rdscan knows from the documentation: "
+        "it was evaluated like an active member."
+    )
+
+
+def unknown_statuses(inventory: Inventory) -> dict[str, int]:
+    """Statuses no documentation names, with how many members have each."""
+    counts: dict[str, int] = {}
+    for m in inventory.members:
+        if not is_known_status(m.status):
+            counts[m.status] = counts.get(m.status, 0) + 1
+    return counts
+
+
 def out_of_scope(scope: Scope, member: Member, chain: tuple[str, ...], path: str) -> str | None:
-    """Why the member is outside ``scope`` (None when it is in scope)."""
+    """Why the member is outside ``scope`` (None when it is in scope). A status rdscan does
+    not know never puts a member out of scope: it is evaluated like an active member."""
     where = path or member.folder_id
     if scope.types and member.type not in scope.types:
         return (
             f"Out of scope: member type {member.type or '(none)'} is not one the policy covers "
             f"({', '.join(scope.types)})."
         )
-    if scope.statuses and member.status not in scope.statuses:
+    if scope.statuses and member.status not in scope.statuses and is_known_status(member.status):
         return (
             f"Out of scope: member status {member.status or '(none)'} is not one the policy "
             f"covers ({', '.join(scope.statuses)})."

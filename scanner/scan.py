@@ -14,7 +14,7 @@ from . import __version__
 from .client.sdk import RdClient
 from .client.settings import Settings
 from .clock import rfc3339, utc_now
-from .engine import evaluate, unmatched_exemptions, unmatched_scope_folders
+from .engine import evaluate, unknown_statuses, unmatched_exemptions, unmatched_scope_folders
 from .findings import Evidence, FrameworkMapping, ScanResult, Status
 from .inventory.collect import collect
 from .phones import mask_scan
@@ -66,6 +66,16 @@ def run_scan(
         "matches no member or folder of this directory: stale or mistyped?"
         for e in unmatched_exemptions(request.exemptions, inventory)
     ]
+    unknown = unknown_statuses(inventory)
+    if unknown:
+        listed = ", ".join(f"{status or '(none)'!r}: {n}" for status, n in sorted(unknown.items()))
+        total = sum(unknown.values())
+        stale.append(
+            f"{total} member{'s' if total != 1 else ''} had a status rdscan does not know "
+            f"({listed}); evaluated like active members. Tell the rdscan maintainers, and "
+            "check the members in the console."
+        )
+    stale.extend(request.policy.warnings)
     if not results:  # a directory lists at least its management account
         stale.append("ListAccounts listed no member: nothing was checked")
     elif all(r.result is Status.SKIPPED for r in results):

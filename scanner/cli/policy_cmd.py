@@ -53,6 +53,8 @@ def validate(files: tuple[Path, ...], as_of: dt.datetime | None) -> None:
     for check in checks:
         if check.ok and check.policy is not None:
             click.echo(f"{printable(check.path)}: OK (policy {printable(check.policy.id)})")
+            for warning in check.policy.warnings:
+                click.echo(f"Warning: {printable(warning)}", err=True)
         elif check.ok and check.frameworks is not None:
             fm = check.frameworks
             click.echo(

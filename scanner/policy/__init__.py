@@ -26,6 +26,7 @@ from .frameworks import (
     select_frameworks,
 )
 from .model import (
+    ACTIVE_STATUSES,
     CLOUD_ACCOUNT_RESULTS,
     MEMBER_STATUSES,
     MEMBER_TYPES,
@@ -39,9 +40,11 @@ from .model import (
     Scope,
     TagRule,
     expires_soon,
+    is_known_status,
 )
 
 __all__ = [
+    "ACTIVE_STATUSES",
     "CLOUD_ACCOUNT_RESULTS",
     "FIX_HINT",
     "MAPPING_RELATIONS",
@@ -63,6 +66,7 @@ __all__ = [
     "check_file",
     "check_frameworks",
     "expires_soon",
+    "is_known_status",
     "load_exemptions",
     "load_frameworks",
     "load_policy",

@@ -11,6 +11,7 @@ values built here.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 from collections.abc import Callable
@@ -204,7 +205,8 @@ def _parse_policy(root: Node, ctx: yc.Problems, digest: str) -> Policy | None:
     controls = (
         _related_controls(keys["related_controls"][1], ctx) if "related_controls" in keys else ()
     )
-    scope = _scope(keys["scope"][1], ctx) if "scope" in keys else Scope()
+    warnings: list[str] = []
+    scope = _scope(keys["scope"][1], ctx, warnings) if "scope" in keys else Scope()
     rule = (
         _cloud_rule(keys["cloud_account_without_phone"][1], ctx)
         if "cloud_account_without_phone" in keys
@@ -224,6 +226,7 @@ def _parse_policy(root: Node, ctx: yc.Problems, digest: str) -> Policy | None:
         cloud_account_without_phone=rule,
         digest=digest,
         source=ctx.source,
+        warnings=tuple(warnings),
     )
 
 
@@ -262,7 +265,7 @@ def _related_controls(node: Node, ctx: yc.Problems) -> tuple[RelatedControl, ...
     return tuple(out)
 
 
-def _scope(node: Node, ctx: yc.Problems) -> Scope | None:
+def _scope(node: Node, ctx: yc.Problems, warnings: list[str]) -> Scope | None:
     keys = yc.mapping(node, ctx, "scope", ("types", "statuses", "folders", "tags"))
     if keys is None:
         return None
@@ -282,7 +285,7 @@ def _scope(node: Node, ctx: yc.Problems) -> Scope | None:
             keys["statuses"][1],
             ctx,
             "scope.statuses",
-            lambda n, w: yc.choice(n, ctx, w, MEMBER_STATUSES),
+            lambda n, w: _status_item(n, ctx, w, warnings),
             empty_ok=False,
         )
     folders = _include_exclude(keys, "folders", ctx, _folder_item)
@@ -298,6 +301,21 @@ def _scope(node: Node, ctx: yc.Problems) -> Scope | None:
         include_tags=tuple(TagRule.parse(t) for t in tags[0]),
         exclude_tags=tuple(TagRule.parse(t) for t in tags[1]),
     )
+
+
+def _status_item(node: Node, ctx: yc.Problems, what: str, warnings: list[str]) -> str | None:
+    """Any status string is accepted (the cloud may answer one rdscan has never seen); one no
+    documentation names is a warning, with the documented status it most resembles."""
+    value = yc.text(node, ctx, what)
+    if value is not None and value not in MEMBER_STATUSES:
+        close = difflib.get_close_matches(value, MEMBER_STATUSES, n=1, cutoff=0.75)
+        guess = f" (did you mean {close[0]}?)" if close else ""
+        warnings.append(
+            f"{ctx.source}:{node.start_mark.line + 1}: {what}: {value!r} is not a documented "
+            f"member status{guess}; members with it are in scope. Documented: "
+            f"{', '.join(MEMBER_STATUSES)}"
+        )
+    return value
 
 
 def _folder_item(node: Node, ctx: yc.Problems, what: str) -> str | None:

@@ -12,19 +12,37 @@ from dataclasses import dataclass, field
 from ..findings import Severity, Status
 
 MEMBER_TYPES = ("ResourceAccount", "CloudAccount")
-MEMBER_STATUSES = (  # documented member statuses (ListAccounts, GetAccount, CreateCloudAccount)
+# Documented member statuses. ListAccounts / GetAccount (2020-03-31 and 2022-04-19) document the
+# seven active ones and the promotion states; CreateCloudAccount / PromoteResourceAccount
+# document the Create* states and Removed; UpdateAccount's response documents SwitchSuccess and
+# Removed. Whether ListAccounts ever returns SwitchSuccess or Removed is not documented (open).
+ACTIVE_STATUSES = (  # a member that exists and is used: always worth checking
     "CreateSuccess",
-    "CreateVerifying",
-    "CreateFailed",
-    "CreateExpired",
-    "CreateCancelled",
     "InviteSuccess",
-    "PromoteVerifying",
+    "PromoteVerifying",  # a ResourceAccount being promoted to a CloudAccount
     "PromoteFailed",
     "PromoteExpired",
     "PromoteCancelled",
     "PromoteSuccess",
+    "SwitchSuccess",  # UpdateAccount: the member's type was switched
 )
+TRANSITIONAL_STATUSES = (  # creation under way or never completed, or the member left
+    "CreateVerifying",
+    "CreateFailed",
+    "CreateExpired",
+    "CreateCancelled",
+    "Removed",
+)
+MEMBER_STATUSES = ACTIVE_STATUSES + TRANSITIONAL_STATUSES
+
+
+def is_known_status(status: str) -> bool:
+    """A status rdscan knows from the documentation. A member with any other status is
+    evaluated like an active member and named in a scan warning: a status the tool does not
+    know never puts a member out of scope silently."""
+    return status in MEMBER_STATUSES
+
+
 RELATIONS = ("related",)  # rdscan never claims to satisfy a control, only to relate to it
 CLOUD_ACCOUNT_RESULTS = (Status.FAIL, Status.SKIPPED)
 SOON_DAYS = 30  # an exemption ending within this many days (0 = ends today) "expires soon"
@@ -100,6 +118,9 @@ class Policy:
     digest: str  # "sha256:<hex>" of the file's bytes
     source: str  # the path it was read from
     content: bytes = field(default=b"", repr=False, compare=False)  # the bytes digest covers
+    # what a reader should know but that is not an error, ``FILE:LINE: message`` (e.g. a
+    # status in scope.statuses that no documentation names)
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

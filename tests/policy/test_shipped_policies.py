@@ -38,6 +38,12 @@ def test_default_policy_contract():
     # whose creation never completed are skipped by default
     assert set(policy.scope.types) == {"ResourceAccount", "CloudAccount"}
     left_out = set(MEMBER_STATUSES) - set(policy.scope.statuses)
-    assert left_out == {"CreateVerifying", "CreateFailed", "CreateExpired", "CreateCancelled"}
+    assert left_out == {
+        "CreateVerifying",
+        "CreateFailed",
+        "CreateExpired",
+        "CreateCancelled",
+        "Removed",
+    }
     assert not policy.scope.exclude_folders and not policy.scope.exclude_tags
     assert not policy.scope.include_folders and not policy.scope.include_tags
