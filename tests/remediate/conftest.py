@@ -114,7 +114,6 @@ def settings_for() -> Callable[..., Settings]:
         kw.setdefault("retry_base_s", 0.01)
         kw.setdefault("retry_cap_s", 0.05)
         kw.setdefault("retry_budget_s", 1.0)
-        kw.setdefault("rate", 20.0)  # the emulator's limit here; 2 attempts absorb little
         return Settings(
             endpoint=srv.endpoint,
             protocol="http",
