@@ -132,7 +132,9 @@ class RdClient:
         self._clock = clock
         self._rng = rng or random.Random()
         self._rng_lock = threading.Lock()
-        self._limiter = RateLimiter(settings.rate_of, clock=clock, sleep=sleep)
+        self._limiter = RateLimiter(
+            lambda action: settings.rate_of(str(action)), clock=clock, sleep=sleep
+        )
         self._policy = BackoffPolicy(
             max_attempts=settings.max_attempts,
             budget_s=settings.retry_budget_s,
