@@ -5,6 +5,7 @@ Pure values; this module imports nothing from the rest of the package.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -279,9 +280,72 @@ def coverage_of(results: Iterable[Result]) -> Coverage:
 
 
 @dataclass(frozen=True)
+class TrendPoint:
+    """One recorded scan of a directory, for the compliance trend."""
+
+    scan_id: str
+    started_at: str  # RFC 3339 UTC
+    counts: Mapping[str, int]  # PASS/FAIL/EXEMPT/SKIPPED/ERROR -> members
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"scan_id": self.scan_id, "started_at": self.started_at, **dict(self.counts)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TrendPoint:
+        return cls(
+            scan_id=str(data["scan_id"]),
+            started_at=str(data["started_at"]),
+            counts={s.value: int(data.get(s.value) or 0) for s in Status},
+        )
+
+
+@dataclass(frozen=True)
+class SincePrevious:
+    """The previous scan of the same directory in the same history, and the account ids of
+    each change class (``scanner.changes.CHANGE_CLASSES``) since it."""
+
+    scan_id: str
+    started_at: str  # RFC 3339 UTC
+    classes: Mapping[str, tuple[str, ...]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.scan_id,
+            "started_at": self.started_at,
+            "classes": {k: list(v) for k, v in self.classes.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SincePrevious:
+        classes = dict(data.get("classes") or {})
+        return cls(
+            scan_id=str(data["id"]),
+            started_at=str(data["started_at"]),
+            classes={str(k): tuple(str(i) for i in v) for k, v in classes.items()},
+        )
+
+
+@dataclass(frozen=True)
+class HistoryContext:
+    """What the scan history says about a scan (None on a ScanResult run without history)."""
+
+    since_previous: SincePrevious | None  # None: the first scan of this directory recorded
+    first_failed_at: Mapping[str, str]  # FAIL account id -> start of its run of FAIL scans
+    trend: tuple[TrendPoint, ...]  # recorded scans of this directory, oldest first, this last
+
+
+def days_between(earlier: str, later: str) -> int:
+    """Whole days from one RFC 3339 time to another (0 for the same day's scan)."""
+    a = dt.datetime.fromisoformat(earlier.replace("Z", "+00:00"))
+    b = dt.datetime.fromisoformat(later.replace("Z", "+00:00"))
+    return max(0, (b - a).days)
+
+
+@dataclass(frozen=True)
 class ScanResult:
     evidence: Evidence
     results: tuple[Result, ...]
+    history: HistoryContext | None = None  # set when the scan is recorded in a history
 
     @property
     def summary(self) -> dict[str, int]:
@@ -329,8 +393,26 @@ class ScanResult:
                 "frameworks": ev.frameworks.to_dict() if ev.frameworks else None,
                 "exemptions_ignored": ev.exemptions_ignored,
             },
-            "accounts": [r.to_dict() for r in self.results],
+            "accounts": [self._account_dict(r) for r in self.results],
             "summary": self.summary,
+            **self._history_dict(),
+        }
+
+    def _account_dict(self, r: Result) -> dict[str, Any]:
+        row = r.to_dict()
+        if self.history is not None and r.result is Status.FAIL:
+            first = self.history.first_failed_at.get(r.account_id, self.evidence.started_at)
+            row["first_failed_at"] = first
+            row["days_failing"] = days_between(first, self.evidence.started_at)
+        return row
+
+    def _history_dict(self) -> dict[str, Any]:
+        if self.history is None:
+            return {}
+        prev = self.history.since_previous
+        return {
+            "since_previous": prev.to_dict() if prev else None,
+            "trend": [p.to_dict() for p in self.history.trend],
         }
 
     @classmethod
@@ -362,9 +444,22 @@ class ScanResult:
             ),
             exemptions_ignored=_flag(scan, "exemptions_ignored", nullable=True) is True,
         )
+        history = None
+        if "trend" in data:
+            prev = data.get("since_previous")
+            history = HistoryContext(
+                since_previous=SincePrevious.from_dict(prev) if prev else None,
+                first_failed_at={
+                    str(a["account_id"]): str(a["first_failed_at"])
+                    for a in data["accounts"]
+                    if a.get("first_failed_at")
+                },
+                trend=tuple(TrendPoint.from_dict(p) for p in data.get("trend") or ()),
+            )
         return cls(
             evidence=evidence,
             results=tuple(Result.from_dict(a) for a in data["accounts"]),
+            history=history,
         )
 
 

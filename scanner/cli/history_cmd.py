@@ -1,13 +1,18 @@
-"""`rdscan history list | show SCAN | diff OLDER NEWER`."""
+"""`rdscan history list | show SCAN | diff OLDER NEWER | trend | prune`."""
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 
 import click
 from tabulate import tabulate
 
-from ..history import History, default_history_path
+from ..changes import CHANGE_CLASSES, CLASS_TITLES
+from ..errors import ConfigError
+from ..history import Diff, History, default_history_path
+from ..scan import utc_now
 from .common import printable
 
 _history_option = click.option(
@@ -17,15 +22,32 @@ _history_option = click.option(
     envvar="RDSCAN_HISTORY",
     help=f"SQLite history of scans (default: {default_history_path()}).",
 )
+_format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"], case_sensitive=False),
+    default="table",
+    show_default=True,
+    help="table for people, json for programs (UTF-8, one document).",
+)
+_COUNT_HEADERS = ["PASS", "FAIL", "EXEMPT", "SKIPPED", "ERROR"]
 
 
 def _open(history_path: Path | None) -> History:
     return History(history_path or default_history_path())
 
 
+def _echo_json(data: object) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _share(value: float | None) -> str:
+    return "n/a" if value is None else f"{value * 100:.1f}%"
+
+
 @click.group()
 def history() -> None:
-    """Scan history for periodic audits: list scans, show one, diff two.
+    """Scan history for periodic audits: list, show, diff, trend, prune.
 
     A scan can be named by its id (or a unique prefix), `latest`, `previous` or `latest~N`.
     """
@@ -34,9 +56,14 @@ def history() -> None:
 @history.command("list")
 @_history_option
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
-def list_scans(history_path: Path | None, limit: int) -> None:
+@click.option("--directory", "directory_id", metavar="RD_ID", help="Only scans of this directory.")
+@_format_option
+def list_scans(history_path: Path | None, limit: int, directory_id: str | None, fmt: str) -> None:
     """List recorded scans, newest first."""
-    rows = _open(history_path).scans(limit)
+    rows = _open(history_path).scans(limit, directory_id=directory_id)
+    if fmt == "json":
+        _echo_json({"scans": [r.to_dict() for r in rows]})
+        return
     if not rows:
         click.echo("No scans recorded yet.")
         return
@@ -47,13 +74,11 @@ def list_scans(history_path: Path | None, limit: int) -> None:
                     printable(r.id),
                     printable(r.started_at),
                     printable(r.directory_id),
+                    printable(r.target) or "-",
                     printable(r.site),
                     f"{r.evaluated}/{r.members}",
-                    r.counts["PASS"],
-                    r.counts["FAIL"],
-                    r.counts["EXEMPT"],
-                    r.counts["SKIPPED"],
-                    r.counts["ERROR"],
+                    *(r.counts[k] for k in _COUNT_HEADERS),
+                    _share(r.compliance),
                 )
                 for r in rows
             ],
@@ -61,13 +86,11 @@ def list_scans(history_path: Path | None, limit: int) -> None:
                 "Scan",
                 "Started",
                 "Directory",
+                "Target",
                 "Site",
                 "Evaluated",
-                "PASS",
-                "FAIL",
-                "EXEMPT",
-                "SKIPPED",
-                "ERROR",
+                *_COUNT_HEADERS,
+                "Compliance",
             ],
         )
     )
@@ -77,17 +100,21 @@ def list_scans(history_path: Path | None, limit: int) -> None:
 @_history_option
 @click.argument("scan_ref")
 @click.option("--all", "show_all", is_flag=True, help="List every member, not only FAIL/ERROR.")
-def show(history_path: Path | None, scan_ref: str, show_all: bool) -> None:
+@_format_option
+def show(history_path: Path | None, scan_ref: str, show_all: bool, fmt: str) -> None:
     """Show one scan: evidence, counts and its failing members."""
     store = _open(history_path)
     row = store.resolve(scan_ref)
+    members = [m for m in store.members(row.id) if show_all or m.result in ("FAIL", "ERROR")]
+    if fmt == "json":
+        _echo_json({"scan": row.to_dict(), "members": [m.to_dict() for m in members]})
+        return
     click.echo(printable(f"Scan {row.id} started {row.started_at}"))
     click.echo(
         printable(f"Directory {row.directory_id} (site {row.site}), caller {row.caller_arn}")
     )
     click.echo(printable(f"Policy {row.policy_id}; evaluated {row.evaluated}/{row.members}"))
     click.echo(", ".join(f"{k} {v}" for k, v in row.counts.items()))
-    members = [m for m in store.members(row.id) if show_all or m.result in ("FAIL", "ERROR")]
     if members:
         click.echo(
             tabulate(
@@ -109,24 +136,44 @@ def show(history_path: Path | None, scan_ref: str, show_all: bool) -> None:
 @_history_option
 @click.argument("older", default="previous")
 @click.argument("newer", default="latest")
-def diff(history_path: Path | None, older: str, newer: str) -> None:
-    """What changed between two scans (default: previous -> latest)."""
+@_format_option
+def diff(history_path: Path | None, older: str, newer: str, fmt: str) -> None:
+    """What changed between two scans (default: previous -> latest).
+
+    Counts every change class (new_fail, fixed, still_failing, newly_exempt, exemption_expired,
+    added, removed, became_error, error_cleared, became_skipped, left_skipped). Exit code 1
+    when a member newly fails (new_fail), else 0, so a CI job can gate on regressions.
+    """
     d = _open(history_path).diff(older, newer)
-    click.echo(
-        printable(f"{d.older.id} ({d.older.started_at}) -> {d.newer.id} ({d.newer.started_at})")
-    )
     if d.older.directory_id != d.newer.directory_id:
         click.echo(
             printable(
                 f"Warning: these scans are of different directories ({d.older.directory_id} and "
-                f"{d.newer.directory_id}): members show as new or removed; give two scan ids "
+                f"{d.newer.directory_id}): members show as added or removed; give two scan ids "
                 "of one directory (see `rdscan history list`)"
             ),
             err=True,
         )
-    for status in ("FAIL", "PASS", "ERROR"):
-        before, after = d.older.counts[status], d.newer.counts[status]
-        click.echo(f"  {status:<6} {before:>6} -> {after:<6} ({after - before:+d})")
+    counts = d.counts()
+    if fmt == "json":
+        _echo_json(d.to_dict())
+    else:
+        _print_diff_table(d, counts)
+    sys.exit(1 if counts["new_fail"] else 0)
+
+
+def _print_diff_table(d: Diff, counts: dict[str, int]) -> None:
+    older, newer = d.older, d.newer
+    click.echo(printable(f"{older.id} ({older.started_at}) -> {newer.id} ({newer.started_at})"))
+    for status in _COUNT_HEADERS:
+        before, after = older.counts[status], newer.counts[status]
+        click.echo(f"  {status:<8} {before:>6} -> {after:<6} ({after - before:+d})")
+    click.echo(
+        tabulate(
+            [(name, CLASS_TITLES[name], counts[name]) for name in CHANGE_CLASSES],
+            headers=["Class", "Meaning", "Members"],
+        )
+    )
     if not d.changes:
         click.echo("No member changed result.")
         return
@@ -134,7 +181,7 @@ def diff(history_path: Path | None, older: str, newer: str) -> None:
         tabulate(
             [
                 (
-                    c.kind,
+                    ", ".join(c.classes),
                     c.account_id,
                     printable(c.display_name)[:40],
                     c.before or "-",
@@ -145,6 +192,64 @@ def diff(history_path: Path | None, older: str, newer: str) -> None:
             headers=["Change", "Account", "Name", "Before", "After"],
         )
     )
+
+
+@history.command("trend")
+@_history_option
+@click.option("--directory", "directory_id", metavar="RD_ID", help="Only scans of this directory.")
+@click.option("--limit", type=click.IntRange(min=1), default=30, show_default=True)
+@_format_option
+def trend(history_path: Path | None, directory_id: str | None, limit: int, fmt: str) -> None:
+    """Compliance share per scan, oldest first: (PASS + EXEMPT) / in-scope members."""
+    rows = _open(history_path).trend(directory_id, limit)
+    if fmt == "json":
+        _echo_json({"trend": [r.to_dict() for r in rows]})
+        return
+    if not rows:
+        click.echo("No scans recorded yet.")
+        return
+    click.echo(
+        tabulate(
+            [
+                (
+                    printable(r.started_at),
+                    printable(r.directory_id),
+                    printable(r.id),
+                    *(r.counts[k] for k in _COUNT_HEADERS),
+                    _share(r.compliance),
+                )
+                for r in rows
+            ],
+            headers=["Started", "Directory", "Scan", *_COUNT_HEADERS, "Compliance"],
+        )
+    )
+
+
+@history.command("prune")
+@_history_option
+@click.option(
+    "--keep",
+    type=click.IntRange(min=1),
+    help="Keep the N newest scans of each directory; delete the older ones.",
+)
+@click.option(
+    "--older-than",
+    "older_than",
+    type=click.IntRange(min=0),
+    metavar="DAYS",
+    help="Delete scans started more than DAYS days ago.",
+)
+def prune(history_path: Path | None, keep: int | None, older_than: int | None) -> None:
+    """Delete old scans from the history (one transaction)."""
+    if keep is None and older_than is None:
+        raise ConfigError(
+            "history prune needs --keep N or --older-than DAYS",
+            hint="e.g. `rdscan history prune --keep 90` keeps each directory's 90 newest scans",
+        )
+    deleted = _open(history_path).prune(keep=keep, older_than_days=older_than, now=utc_now())
+    click.echo(f"Deleted {len(deleted)} scan(s).")
+    for r in deleted:
+        click.echo(printable(f"  {r.id}  {r.started_at}  {r.directory_id}"))
 
 
 COMMANDS: list[click.Command] = [history]

@@ -227,6 +227,11 @@ def execute_scan(settings: Settings, opts: ScanOptions) -> int:
             ),
             progress=progress,
         )
+    if opts.history is not None:
+        try:  # what changed since the previous scan of this directory, for the reports
+            scan = replace(scan, history=History(opts.history).context_for(scan))
+        except ConfigError as err:
+            _history_warning("this scan's reports say nothing about earlier scans", err)
     written = write_reports(scan, opts.formats, opts.output_dir, templates_dir=opts.templates_dir)
     if opts.history is not None:
         try:
@@ -240,9 +245,7 @@ def execute_scan(settings: Settings, opts: ScanOptions) -> int:
                 inputs.append(ScanInput("exemptions", opts.exemptions.name, exemptions.content))
             History(opts.history).record(scan, inputs)
         except ConfigError as err:  # the scan ran and its reports exist: exit with its own code
-            click.echo(f"Warning: this scan was not recorded in the history: {err}", err=True)
-            if err.hint:
-                click.echo(f"Fix: {err.hint}", err=True)
+            _history_warning("this scan was not recorded in the history", err)
             opts = replace(opts, history=None)
     code = exit_code(scan.results, opts.fail_on)
     if opts.fail_on_expired and code == ExitCode.OK and expired_exemptions(scan):
@@ -288,6 +291,12 @@ def exit_line(scan: ScanResult, code: int, opts: ScanOptions) -> str:
             f"FAIL; the exit code ignores them ({why})"
         )
     return f"Exit code {int(code)}: compliant"
+
+
+def _history_warning(what: str, err: ConfigError) -> None:
+    click.echo(f"Warning: {what}: {printable(err)}", err=True)
+    if err.hint:
+        click.echo(f"Fix: {printable(err.hint)}", err=True)
 
 
 def _print_summary(

@@ -98,8 +98,14 @@ def test_resolve_aliases_and_prefixes(store: History) -> None:
 
 def test_diff_classifies_every_change(store: History) -> None:
     d = store.diff("previous", "latest")
-    kinds = {c.account_id: c.kind for c in d.changes}
-    assert kinds == {"1": "fixed", "2": "regressed", "3": "member removed", "4": "new member"}
+    kinds = {c.account_id: c.classes for c in d.changes}
+    assert kinds == {
+        "1": ("fixed",),
+        "2": ("new_fail",),
+        "3": ("removed",),
+        "4": ("added", "became_error"),
+    }
+    assert d.counts()["new_fail"] == 1 and d.counts()["still_failing"] == 0
 
 
 def test_diff_members_ignores_unchanged() -> None:
@@ -141,8 +147,8 @@ def test_cli_list_show_diff(store: History) -> None:
     assert out.exit_code == 0, out.output
     assert "FAIL" in out.output and "ERROR" in out.output
     out = runner.invoke(main, ["history", "diff", "--history", str(store.path)])
-    assert out.exit_code == 0, out.output
-    assert "regressed" in out.output and "fixed" in out.output and "new member" in out.output
+    assert out.exit_code == 1, out.output  # a new_fail
+    assert "new_fail" in out.output and "fixed" in out.output and "added" in out.output
 
 
 def test_cli_unknown_scan_is_an_error_without_traceback(store: History) -> None:
@@ -155,7 +161,8 @@ def test_cli_unknown_scan_is_an_error_without_traceback(store: History) -> None:
 def test_a_history_locked_by_another_program_is_not_called_unusable(store: History) -> None:
     """A history another program holds a write lock on (a SQLite browser, a scan stuck while
     recording) is a good history in use: the hint must not tell the user to move it away.
-    (The write waits out SQLite's busy timeout, 5 s, before it gives up.)"""
+    (The write waits out the lock timeout before it gives up.)"""
+    store = History(store.path, lock_timeout=0.3)
     holder = sqlite3.connect(store.path, isolation_level=None)
     try:
         holder.execute("BEGIN IMMEDIATE")
