@@ -288,7 +288,8 @@ class TrendPoint:
     counts: Mapping[str, int]  # PASS/FAIL/EXEMPT/SKIPPED/ERROR -> members
 
     def to_dict(self) -> dict[str, Any]:
-        return {"scan_id": self.scan_id, "started_at": self.started_at, **dict(self.counts)}
+        counts = {s.value: int(self.counts.get(s.value, 0)) for s in Status}
+        return {"scan_id": self.scan_id, "started_at": self.started_at, **counts}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TrendPoint:
@@ -334,11 +335,15 @@ class HistoryContext:
     trend: tuple[TrendPoint, ...]  # recorded scans of this directory, oldest first, this last
 
 
-def days_between(earlier: str, later: str) -> int:
-    """Whole days from one RFC 3339 time to another (0 for the same day's scan)."""
-    a = dt.datetime.fromisoformat(earlier.replace("Z", "+00:00"))
-    b = dt.datetime.fromisoformat(later.replace("Z", "+00:00"))
-    return max(0, (b - a).days)
+def days_between(earlier: str, later: str) -> int | None:
+    """Whole days from one RFC 3339 time to another (0 within a day); None when either is not
+    a time (a report.json edited by hand): unknown, never a guess."""
+    try:
+        a = dt.datetime.fromisoformat(earlier.replace("Z", "+00:00"))
+        b = dt.datetime.fromisoformat(later.replace("Z", "+00:00"))
+        return max(0, (b - a).days)
+    except (ValueError, TypeError):
+        return None
 
 
 @dataclass(frozen=True)

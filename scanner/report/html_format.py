@@ -17,6 +17,7 @@ from ..findings import STATUS_ORDER, Status
 from ..policy.model import SOON_DAYS
 from . import svg
 from .format import ReportFormat, ReportInput
+from .since_view import SinceView, build_since
 from .templates import render, template
 from .view import ReportView, status_css
 
@@ -63,6 +64,7 @@ def _csp_hash(text: str) -> str:
 def render_html(data: ReportInput) -> str:
     """The self-contained HTML report."""
     donut, bars = _charts(data.view)
+    since = build_since(data.scan)
     css = render(template(data.templates_dir, "html", "_report.css"))
     js = render(template(data.templates_dir, "html", "_report.js"))
     csp = (
@@ -79,6 +81,18 @@ def render_html(data: ReportInput) -> str:
         js=Markup(js),
         csp=csp,
         soon_days=SOON_DAYS,
+        since=since,
+        trend_svg=Markup(_trend_chart(since)),
+    )
+
+
+def _trend_chart(since: SinceView) -> str:
+    if not since.trend:
+        return ""
+    return svg.trend_line(
+        [svg.Point(t.started_at[:10], t.share) for t in since.trend],
+        caption="Compliance per recorded scan of this directory (PASS + EXEMPT of in-scope "
+        "members), oldest first",
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from ..policy.model import SOON_DAYS
 from .format import ReportFormat, ReportInput
 from .html_format import MAX_FOLDER_BARS
+from .since_view import build_since
 from .templates import render, template
 
 
@@ -19,6 +20,7 @@ def render_markdown(data: ReportInput) -> str:
         v=data.view,
         soon_days=SOON_DAYS,
         max_folders=MAX_FOLDER_BARS,
+        since=build_since(data.scan),
     )
 
 

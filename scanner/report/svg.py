@@ -125,3 +125,70 @@ def stacked_bars(bars: Sequence[Bar], *, caption: str, width: int = 880) -> str:
         parts.append(f'<text x="{x + 6:.2f}" y="{y + 14}" class="small">{_e(text)}</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+@dataclass(frozen=True)
+class Point:
+    label: str  # e.g. the scan's start time
+    value: float | None  # 0..1; None: no value (drawn as a gap)
+
+
+def trend_line(points: Sequence[Point], *, caption: str, width: int = 560) -> str:
+    """Compliance share over scans: one marker per scan (oldest left), joined by lines, on a
+    0-100 % scale with gridlines; a scan without a value leaves a gap. Text carries the values
+    (first and last labels, the latest share), so it reads in black and white."""
+    left, right, top, plot_h = 44, 16, 12, 140
+    height = top + plot_h + 40
+    plot_w = width - left - right
+    parts = [
+        f'<svg class="chart trend" role="img" '
+        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'aria-label="{_e(caption)}">',
+        f"<title>{_e(caption)}</title>",
+    ]
+    for pct in (0, 50, 100):
+        y = top + plot_h * (1 - pct / 100)
+        parts.append(
+            f'<line class="grid" x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}"/>'
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" class="small">{pct}%</text>'
+        )
+    n = len(points)
+
+    def xy(i: int, value: float) -> tuple[float, float]:
+        x = left + (plot_w * i / (n - 1) if n > 1 else plot_w / 2)
+        return x, top + plot_h * (1 - value)
+
+    run: list[str] = []
+    for i, p in enumerate(points):
+        if p.value is None:
+            if len(run) > 1:
+                parts.append(f'<polyline class="line" fill="none" points="{" ".join(run)}"/>')
+            run = []
+            continue
+        x, y = xy(i, p.value)
+        run.append(f"{x:.1f},{y:.1f}")
+    if len(run) > 1:
+        parts.append(f'<polyline class="line" fill="none" points="{" ".join(run)}"/>')
+    for i, p in enumerate(points):
+        if p.value is None:
+            continue
+        x, y = xy(i, p.value)
+        parts.append(
+            f'<circle class="dot" cx="{x:.1f}" cy="{y:.1f}" r="4">'
+            f"<title>{_e(p.label)}: {p.value * 100:.1f}%</title></circle>"
+        )
+    if points:
+        base = top + plot_h + 18
+        parts.append(f'<text x="{left}" y="{base}" class="small">{_e(points[0].label)}</text>')
+        if n > 1:
+            parts.append(
+                f'<text x="{width - right}" y="{base}" text-anchor="end" class="small">'
+                f"{_e(points[-1].label)}</text>"
+            )
+        last = points[-1].value
+        parts.append(
+            f'<text x="{left}" y="{base + 16}" class="small">{n} scan{"s" if n != 1 else ""}; '
+            f"latest {'n/a' if last is None else f'{last * 100:.1f}%'}</text>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)

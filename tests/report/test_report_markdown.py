@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from scanner.changes import CHANGE_CLASSES
+from scanner.findings import HistoryContext, ScanResult, SincePrevious, TrendPoint
 from scanner.report import render
 from scanner.report.md_escape import md_escape
 
@@ -97,11 +100,27 @@ def test_md_escape_in_a_paragraph_or_at_line_start(nasty) -> None:  # type: igno
                 assert {c.type for c in tok.children or []} <= {"text"}, (value, source)
 
 
+def _hostile_history(scan: ScanResult) -> HistoryContext:
+    """Every member in a class (names are hostile), the failing ones failing for days."""
+    ids = tuple(r.account_id for r in scan.results)
+    return HistoryContext(
+        since_previous=SincePrevious(
+            "scan-prev", "2026-11-20T09:00:00Z", {c: ids for c in CHANGE_CLASSES}
+        ),
+        first_failed_at={i: "2026-11-01T00:00:00Z" for i in ids},
+        trend=(
+            TrendPoint("scan-prev", "2026-11-20T09:00:00Z", scan.summary),
+            TrendPoint(scan.evidence.scan_id, scan.evidence.started_at, scan.summary),
+        ),
+    )
+
+
 def test_report_md_tables_keep_their_shape_with_hostile_values(  # type: ignore[no-untyped-def]
     nasty, hostile_scan, hostile_outcomes
 ) -> None:
     names = nasty(120)
     scan = hostile_scan(names)
+    scan = dataclasses.replace(scan, history=_hostile_history(scan))
     text = render("md", scan, SHA, hostile_outcomes(names))
     tokens = _parser().parse(text)
 
@@ -122,6 +141,7 @@ def test_report_md_tables_keep_their_shape_with_hostile_values(  # type: ignore[
 
     headings = [_cell_text(tokens[i + 1]) for i, t in enumerate(tokens) if t.type == "heading_open"]
     assert headings[1:] == [
+        "Since the last scan",
         "Summary",
         "By folder",
         f"Failing members ({sum(1 for r in scan.results if r.result.value == 'FAIL')})",
@@ -135,7 +155,7 @@ def test_report_md_tables_keep_their_shape_with_hostile_values(  # type: ignore[
 
     tables = _tables(tokens)
     titles = _heading_of_each_table(tokens)
-    assert len(tables) == 7
+    assert len(tables) == 10
     for title, table in zip(titles, tables, strict=True):
         widths = {len(row) for row in table}
         assert len(widths) == 1, (title, widths)
@@ -146,7 +166,7 @@ def test_report_md_tables_keep_their_shape_with_hostile_values(  # type: ignore[
                 assert kinds <= allowed, (title, _cell_text(cell), kinds)
 
     # Every display name of a failing member reads back exactly, in the order of the view.
-    failing = dict(zip(titles, tables, strict=True))[headings[3]]
+    failing = dict(zip(titles, tables, strict=True))[headings[4]]
     by_id = {r.account_id: r for r in scan.results}
     assert len(failing) - 1 == len([r for r in scan.results if r.result.value == "FAIL"])
     for row in failing[1:]:
