@@ -32,7 +32,7 @@ def make_result(
         account_id=account_id,
         display_name=name,
         type="ResourceAccount",
-        status="CreateSuccess",
+        member_status="CreateSuccess",
         folder_path="Root/Prod",
         has_secure_mobile_phone=status is Status.PASS,
         secure_mobile_phone_masked="86-139****1234" if status is Status.PASS else None,
