@@ -9,8 +9,7 @@ from html.parser import HTMLParser
 
 from scanner.changes import CHANGE_CLASSES
 from scanner.findings import HistoryContext, ScanResult, SincePrevious, Status, TrendPoint
-from scanner.report import svg
-from scanner.report import render
+from scanner.report import render, svg
 
 SHA = "e" * 64
 
