@@ -264,6 +264,12 @@ class Evidence:
     warnings: tuple[str, ...] = ()  # what the reader of the report should know (partial data)
     frameworks: FrameworkMapping | None = None  # the framework mapping the scan recorded
     exemptions_ignored: bool = False  # --no-exemptions: the auditor's full view
+    policy_title: str = ""  # the control's metadata, from the policy file
+    policy_rationale: str = ""
+    policy_remediation: str = ""
+    as_of: str = ""  # ISO date exemption expiry was judged against ("" in older files)
+    exemptions_name: str = ""  # the exemptions file's name (no folder); "" when none
+    exemptions_count: int = 0  # entries in that file
 
 
 def summarize(results: Iterable[Result]) -> dict[str, int]:
@@ -387,7 +393,20 @@ class ScanResult:
                     "id": ev.policy_id,
                     "digest": ev.policy_digest,
                     "exemptions_digest": ev.exemptions_digest,
+                    "title": ev.policy_title,
+                    "rationale": ev.policy_rationale,
+                    "remediation": ev.policy_remediation,
                 },
+                "as_of": ev.as_of,
+                "exemptions": (
+                    {
+                        "name": ev.exemptions_name,
+                        "digest": ev.exemptions_digest,
+                        "count": ev.exemptions_count,
+                    }
+                    if ev.exemptions_digest
+                    else None
+                ),
                 "api_calls": dict(sorted(ev.api_calls.items())),
                 "coverage": {
                     "members": cov.members,
@@ -448,6 +467,12 @@ class ScanResult:
                 FrameworkMapping.from_dict(scan["frameworks"]) if scan.get("frameworks") else None
             ),
             exemptions_ignored=_flag(scan, "exemptions_ignored", nullable=True) is True,
+            policy_title=str(policy.get("title") or ""),
+            policy_rationale=str(policy.get("rationale") or ""),
+            policy_remediation=str(policy.get("remediation") or ""),
+            as_of=str(scan.get("as_of") or ""),
+            exemptions_name=str((scan.get("exemptions") or {}).get("name") or ""),
+            exemptions_count=int((scan.get("exemptions") or {}).get("count") or 0),
         )
         history = None
         if "trend" in data:

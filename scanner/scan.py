@@ -9,6 +9,7 @@ import datetime as dt
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from . import __version__
 from .client.sdk import RdClient
@@ -97,5 +98,11 @@ def run_scan(
         warnings=(*inventory.warnings, *stale),
         frameworks=request.frameworks,
         exemptions_ignored=request.exemptions_ignored,
+        policy_title=request.policy.title,
+        policy_rationale=request.policy.rationale.strip(),
+        policy_remediation=request.policy.remediation.strip(),
+        as_of=today.isoformat(),
+        exemptions_name=Path(request.exemptions.source).name if request.exemptions.source else "",
+        exemptions_count=len(request.exemptions.entries),
     )
     return mask_scan(ScanResult(evidence=evidence, results=results))

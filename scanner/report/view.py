@@ -109,6 +109,9 @@ class ReportView:
     frameworks: FrameworkMapping | None = None  # the Control section (None: not recorded)
     exemptions_ignored: bool = False  # --no-exemptions: the auditor's full view
     approved_count: int = 0  # exemption rows naming an approver
+    as_of: str = ""  # the date exemption expiry was judged against
+    exemptions_name: str = ""
+    exemptions_count: int = 0
 
 
 def row_key(r: Result) -> tuple[Any, ...]:
@@ -245,6 +248,9 @@ def build_view(
         frameworks=ev.frameworks,
         exemptions_ignored=ev.exemptions_ignored,
         approved_count=sum(1 for x in exemptions if x.approved_by),
+        as_of=ev.as_of,
+        exemptions_name=ev.exemptions_name,
+        exemptions_count=ev.exemptions_count,
     )
 
 

@@ -61,3 +61,27 @@ def test_scan_refuses_a_mapping_for_another_control(tmp_path: Path) -> None:
         proc.stderr
     )
     assert "Traceback" not in proc.stderr and not (tmp_path / "report.json").exists()
+
+
+def test_report_json_and_evidence_block_name_the_control_as_of_and_exemptions(
+    scanned: Scanned,
+) -> None:
+    scan = json.loads((scanned.out / "report.json").read_text(encoding="utf-8"))["scan"]
+    policy = scan["policy"]
+    assert policy["title"].startswith("Every Resource Directory member account")
+    assert (
+        "verification codes" in policy["rationale"]
+        and "BindSecureMobilePhone" in (policy["remediation"])
+    )
+    assert scan["as_of"] == scan["started_at"][:10]
+    assert scan["exemptions"] == {
+        "name": "my-exemptions.yaml",
+        "digest": policy["exemptions_digest"],
+        "count": 2,
+    }
+    html = (scanned.out / "report.html").read_text(encoding="utf-8")
+    assert f"<dt>Judged as of</dt><dd>{scan['as_of']}</dd>" in html
+    assert "my-exemptions.yaml (2 entries)" in html and "1 with a named approver" in html
+    md = (scanned.out / "report.md").read_text(encoding="utf-8")
+    assert f"| Judged as of | {scan['as_of']} |" in md
+    assert "| Exemptions | my-exemptions.yaml (2 entries) `sha256:" in md

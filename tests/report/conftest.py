@@ -82,6 +82,12 @@ def _evidence(n_calls: int) -> Evidence:
         policy_digest="sha256:" + "ab" * 32,
         api_calls={"ListAccounts": 2, "GetAccount": n_calls, "GetCallerIdentity": 1},
         exemptions_digest="sha256:" + "cd" * 32,
+        policy_title="Every member has a secure mobile phone",
+        policy_rationale="The secure phone receives verification codes.",
+        policy_remediation="Run rdscan remediate.",
+        as_of="2026-11-27",
+        exemptions_name="exemptions.yaml",
+        exemptions_count=3,
     )
 
 
