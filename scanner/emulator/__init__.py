@@ -69,7 +69,8 @@ Fixture keys beyond the design contract (all optional):
   daily_send_limit_scope (member | management_account), code_ttl_s (300), bind_statuses
   (CreateSuccess, PromoteFailed, PromoteExpired, PromoteCancelled),
   phone_flag_for_cloud_accounts and phone_flag_for_management_account (actual | omitted |
-  false), delegated_admin_reads (true), not_allowed_error (EntityNotExists.ResourceDirectory).
+  false), delegated_admin_reads (true), not_allowed_error (EntityNotExists.ResourceDirectory),
+  missing_parameter_before_permission (false).
 
 - roles: ``[{arn: acs:ram::<account>:role/<name>, trusted_callers: [access key ids], allow:
   [...], role_id, max_session_duration_s}]``: STS AssumeRole (2015-04-01) issues a temporary

@@ -514,3 +514,14 @@ ROUTES[(V_STS, "GetCallerIdentity")] = Route("Sts", "sts.aliyuncs.com", get_call
 ROUTES[(V_STS, "AssumeRole")] = Route("Sts", "sts.aliyuncs.com", assume_role, "sts:AssumeRole")
 
 KNOWN_ACTIONS = {action for _, action in ROUTES}
+
+# Parameters each action requires (SDK models and the API pages). With the fixture knob
+# undocumented.missing_parameter_before_permission a request without one is answered
+# MissingParameter.<name> before the RAM check (else the RAM check comes first).
+REQUIRED_PARAMS: dict[str, tuple[str, ...]] = {
+    "GetAccount": ("AccountId",),
+    "GetFolder": ("FolderId",),
+    "SendVerificationCodeForBindSecureMobilePhone": ("AccountId", "SecureMobilePhone"),
+    "BindSecureMobilePhone": ("AccountId", "SecureMobilePhone", "VerificationCode"),
+    "AssumeRole": ("RoleArn", "RoleSessionName"),
+}

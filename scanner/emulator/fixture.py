@@ -102,6 +102,7 @@ _UNDOCUMENTED_KEYS = {
     "phone_flag_for_management_account",
     "delegated_admin_reads",
     "not_allowed_error",
+    "missing_parameter_before_permission",
 }
 SEND_LIMIT_SCOPES = ("member", "management_account")
 PHONE_FLAG_MODES = ("actual", "omitted", "false")
@@ -202,6 +203,10 @@ class Undocumented:
       member's caller calling ListAccounts; a delegated administrator, GetAccount when
       ``delegated_admin_reads`` is false). Default EntityNotExists.ResourceDirectory, the one
       error ListAccounts documents; NoPermission is the other plausible answer.
+    - ``missing_parameter_before_permission``: whether a request that lacks a required
+      parameter is answered MissingParameter.<name> before the RAM permission check (true) or
+      NoPermission first when the caller lacks the action (false, the default). This decides
+      what a read-only probe of Send or Bind (a call without its parameters) learns.
     """
 
     daily_send_limit: int = 5
@@ -212,6 +217,7 @@ class Undocumented:
     phone_flag_for_management_account: str = "actual"
     delegated_admin_reads: bool = True
     not_allowed_error: str = "EntityNotExists.ResourceDirectory"
+    missing_parameter_before_permission: bool = False
 
 
 @dataclass(frozen=True)
@@ -531,6 +537,12 @@ class _Parser:
                 entry, "delegated_admin_reads", where, base.delegated_admin_reads
             ),
             not_allowed_error=error,
+            missing_parameter_before_permission=self.flag(
+                entry,
+                "missing_parameter_before_permission",
+                where,
+                base.missing_parameter_before_permission,
+            ),
         )
 
     def entries(self, value: Any, name: str) -> list[Any]:

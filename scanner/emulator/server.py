@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from .api import ROUTES, Call, Route
+from .api import REQUIRED_PARAMS, ROUTES, Call, Route
 from .auth import Authenticator, Incoming
-from .errors import ApiFault
+from .errors import ApiFault, missing
 from .fixture import CallerSpec, Fixture, load_fixture, parse_fixture
 from .limits import ApiQuota, FaultPlan, QuotaOverride, Quotas, ScriptedFault, parse_rate_limit
 from .state import DirectoryState
@@ -377,6 +377,10 @@ class EmulatorServer:
         caller = self._auth.authenticate(req)
         if not self._limiter.allow(caller.account_id, action, version):
             raise ApiFault("Throttling.User")
+        if self.fixture.undocumented.missing_parameter_before_permission:
+            for name in REQUIRED_PARAMS.get(action, ()):
+                if not (req.params.get(name) or "").strip():
+                    raise missing(name)
         if route.ram_action is not None and not _allowed(caller, route.ram_action):
             raise _access_denied(caller, route.ram_action)
         call = Call(self.state, caller, req.params, version, action)

@@ -271,3 +271,26 @@ def test_sample_has_a_member_caller_and_a_delegated_administrator(emulator, rm):
     assert listed.total_count == 59
     err = _error(lambda: rm(srv, "member").list_accounts(rm_models.ListAccountsRequest()))
     assert err.code == "EntityNotExists.ResourceDirectory"
+
+
+@pytest.mark.parametrize("first", [False, True])
+def test_missing_parameter_before_or_after_permission(emulator, rdm, first):
+    """What a read-only probe of Send (a call without parameters) learns, both ways."""
+    data = _fx(missing_parameter_before_permission=first)
+    data["callers"].append(
+        {"access_key_id": "K-ro", "access_key_secret": "s-ro",
+         "arn": f"acs:ram::{MASTER}:user/ro", "allow": ["resourcemanager:Get*"]}
+    )  # fmt: skip
+    srv = emulator(data)
+    probe = rdm_models.SendVerificationCodeForBindSecureMobilePhoneRequest()
+    denied = _error(
+        lambda: rdm(srv, ("K-ro", "s-ro")).send_verification_code_for_bind_secure_mobile_phone(
+            probe
+        )
+    )
+    assert denied.code == ("MissingParameter.AccountId" if first else "NoPermission")
+    allowed = _error(
+        lambda: rdm(srv, OP).send_verification_code_for_bind_secure_mobile_phone(probe)
+    )
+    assert allowed.code == "MissingParameter.AccountId"
+    assert srv.outbox() == []
