@@ -10,16 +10,18 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
-from .client.sdk import RdClient
 from .client.settings import Settings
 from .clock import rfc3339, utc_now
 from .engine import evaluate, unknown_statuses, unmatched_exemptions, unmatched_scope_folders
 from .findings import Evidence, FrameworkMapping, ScanResult, Status
-from .inventory.collect import collect
 from .phones import mask_scan
 from .policy import Exemptions, Policy
+
+if TYPE_CHECKING:  # the SDKs load when a scan starts, not when the command line does
+    from .client.sdk import RdClient
 
 Progress = Callable[[int, int], None]
 
@@ -51,6 +53,9 @@ def run_scan(
     secret, no ListAccounts permission, not the management account); a member that could not be
     read becomes an ERROR result instead, and the scan goes on.
     """
+    from .client.sdk import RdClient
+    from .inventory.collect import collect
+
     settings = request.settings
     started = now()
     client = client or RdClient(settings)

@@ -156,3 +156,42 @@ def test_the_readme_exit_code_table_is_the_one_in_scanner_exit_codes():
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     assert markdown_table() in readme
     assert {int(c) for c in ExitCode} == {0, 1, 2, 3, 130}
+
+
+def test_the_command_listing_matches_each_commands_own_help():
+    # `rdscan --help` prints scanner.cli.COMMANDS without importing the command modules:
+    # every command must be there, with the first paragraph of its own docstring
+    import inspect
+    import pkgutil
+
+    import scanner.cli as cli
+
+    top = {path[0]: cmd for path, cmd in COMMANDS.items() if len(path) == 1}
+    assert set(top) == set(cli.COMMANDS)
+    for name, cmd in top.items():
+        assert cmd.callback is not None
+        assert cmd.callback.__module__ == f"scanner.cli.{cli.COMMANDS[name].module}", name
+        assert inspect.cleandoc(cmd.help or "").split("\n\n")[0] == cli.COMMANDS[name].summary
+    modules = {m.name for m in pkgutil.iter_modules(cli.__path__) if m.name.endswith("_cmd")}
+    assert modules == {entry.module for entry in cli.COMMANDS.values()}
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["report", "--help"]])
+def test_startup_imports_no_sdk(args):
+    # the Alibaba Cloud SDKs (and aiohttp under them) load when a command needs them
+    import subprocess
+    import sys
+
+    from tests.conftest import child_process_env
+
+    code = (
+        "import sys\nfrom scanner.cli import main\n"
+        f"try:\n    main({args!r})\nexcept SystemExit:\n    pass\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'alibabacloud_credentials', 'alibabacloud_tea_openapi', 'Tea', 'darabonba', 'aiohttp'})\n"
+        "print('HEAVY', heavy)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=child_process_env(), capture_output=True, text=True
+    )
+    assert "HEAVY []" in out.stdout, out.stdout + out.stderr

@@ -1,9 +1,16 @@
-"""The rdscan command line. Only this package prints, prompts, shows progress and exits."""
+"""The rdscan command line. Only this package prints, prompts, shows progress and exits.
+
+Startup: the command modules (and through them the Alibaba Cloud SDKs, jinja2, the emulator)
+are imported only when their command runs, so ``rdscan --version`` and ``rdscan --help`` load
+click alone. ``COMMANDS`` names each command's module and the first paragraph of its help, for
+the listing; a test keeps that text equal to the command's own docstring.
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
-from typing import Any
+from typing import Any, NamedTuple
 
 import click
 
@@ -12,8 +19,79 @@ from ..errors import ScannerError, ServiceUnavailable
 from ..exit_codes import ExitCode
 
 
+class LazyCommand(NamedTuple):
+    module: str  # in scanner.cli; its COMMANDS list holds the command
+    summary: str  # the first paragraph of the command's help, shown by `rdscan --help`
+
+
+COMMANDS: dict[str, LazyCommand] = {
+    "scan": LazyCommand("scan_cmd", "Scan every member account and write the reports."),
+    "demo": LazyCommand(
+        "scan_cmd",
+        "Run the whole job on the bundled sample directory, against the local emulator.",
+    ),
+    "report": LazyCommand(
+        "report_cmd", "Re-render reports from a saved RESULTS.json (no network)."
+    ),
+    "remediate": LazyCommand(
+        "remediate_cmd",
+        "Bind secure phones for FAIL members through BindSecureMobilePhone, one confirmed member"
+        "\nat a time, with an append-only journal.",
+    ),
+    "print-policy": LazyCommand(
+        "remediate_cmd",
+        "Print a least-privilege RAM policy: `audit` (read-only) or `remediate` (Send + Bind).",
+    ),
+    "verify-journal": LazyCommand(
+        "remediate_cmd",
+        "Recompute the SHA-256 chain of a remediation journal; exit 1 if it was tampered with"
+        "\n(2: no such file).",
+    ),
+    "history": LazyCommand(
+        "history_cmd", "Scan history for periodic audits: list scans, show one, diff two."
+    ),
+    "policy": LazyCommand("policy_cmd", "Check and show policy and exemptions files."),
+    "evidence": LazyCommand(
+        "evidence_cmd",
+        "Build and verify evidence packs (report, inputs, journal, manifest, signature).",
+    ),
+    "emulator": LazyCommand(
+        "emulator_cmd",
+        "Run the local Resource Directory API emulator, or generate fixtures for it.",
+    ),
+}
+
+
 class _Group(click.Group):
-    """Turns every ScannerError into one clear message and a non-zero exit, never a traceback."""
+    """Turns every ScannerError into one clear message and a non-zero exit, never a traceback.
+
+    Commands are loaded from their module on first use (see ``COMMANDS``)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(COMMANDS) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            module = importlib.import_module(f"{__name__}.{COMMANDS[cmd_name].module}")
+            for command in module.COMMANDS:
+                self.commands.setdefault(command.name or "", command)
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The listing from ``COMMANDS``: no command module is imported to print it."""
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            if name in COMMANDS:
+                summary = click.utils.make_default_short_help(COMMANDS[name].summary, limit)
+            else:
+                summary = self.commands[name].get_short_help_str(limit)
+            rows.append((name, summary))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -61,30 +139,3 @@ def _safe(text: str) -> str:
 @click.version_option(__version__, prog_name="rdscan")
 def main() -> None:
     """Audit an Alibaba Cloud Resource Directory for members without a secure mobile phone."""
-
-
-def _register() -> None:
-    from . import (
-        emulator_cmd,
-        evidence_cmd,
-        history_cmd,
-        policy_cmd,
-        remediate_cmd,
-        report_cmd,
-        scan_cmd,
-    )
-
-    for module in (
-        scan_cmd,
-        report_cmd,
-        remediate_cmd,
-        history_cmd,
-        policy_cmd,
-        evidence_cmd,
-        emulator_cmd,
-    ):
-        for command in module.COMMANDS:
-            main.add_command(command)
-
-
-_register()
