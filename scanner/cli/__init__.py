@@ -13,6 +13,7 @@ import sys
 from typing import Any, NamedTuple
 
 import click
+from click.utils import make_default_short_help
 
 from .. import __version__
 from ..errors import ScannerError, ServiceUnavailable
@@ -86,7 +87,7 @@ class _Group(click.Group):
         rows = []
         for name in names:
             if name in COMMANDS:
-                summary = click.utils.make_default_short_help(COMMANDS[name].summary, limit)
+                summary = make_default_short_help(COMMANDS[name].summary, limit)
             else:
                 summary = self.commands[name].get_short_help_str(limit)
             rows.append((name, summary))
