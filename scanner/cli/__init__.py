@@ -13,7 +13,6 @@ import sys
 from typing import Any, NamedTuple
 
 import click
-from click.utils import make_default_short_help
 
 from .. import __version__
 from ..errors import ScannerError, ServiceUnavailable
@@ -86,11 +85,8 @@ class _Group(click.Group):
         limit = formatter.width - 6 - max(len(name) for name in names)
         rows = []
         for name in names:
-            if name in COMMANDS:
-                summary = make_default_short_help(COMMANDS[name].summary, limit)
-            else:
-                summary = self.commands[name].get_short_help_str(limit)
-            rows.append((name, summary))
+            command = self.commands.get(name) or click.Command(name, help=COMMANDS[name].summary)
+            rows.append((name, command.get_short_help_str(limit)))
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
