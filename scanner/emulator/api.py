@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,7 +105,7 @@ def _matches_keyword(account: AccountSpec, keyword: str) -> bool:
     )
 
 
-def _page(call: Call, items: list[Any]) -> tuple[list[Any], int, int]:
+def _page(call: Call, items: Sequence[Any]) -> tuple[Sequence[Any], int, int]:
     number = _int(call, "PageNumber", 1, 1, None)
     size = _int(call, "PageSize", 10, 1, 100)
     start = (number - 1) * size
@@ -206,13 +206,19 @@ def _list_item(call: Call, a: AccountSpec, *, with_path: bool, tags: bool) -> di
     return item
 
 
-def _accounts_page(call: Call, members: list[AccountSpec], *, with_path: bool) -> dict[str, Any]:
+def _accounts_page(
+    call: Call, members: Sequence[AccountSpec], *, with_path: bool
+) -> dict[str, Any]:
     include_tags = _bool(call, "IncludeTags")
     filters = _tag_filter(call)
     keyword = ""
     if call.action != "ListAccounts" or call.version == V2022:  # not in ListAccounts 2020
         keyword = (call.params.get("QueryKeyword") or "").strip()
-    selected = [a for a in members if _matches_tags(a, filters) and _matches_keyword(a, keyword)]
+    selected = members
+    if filters or keyword:
+        selected = [
+            a for a in members if _matches_tags(a, filters) and _matches_keyword(a, keyword)
+        ]
     body: dict[str, Any] = {"TotalCount": len(selected)}
     token_paging = call.version == V2022 and (
         "MaxResults" in call.params or "NextToken" in call.params
@@ -255,8 +261,7 @@ def list_accounts(call: Call) -> dict[str, Any]:
 def list_accounts_for_parent(call: Call) -> dict[str, Any]:
     _require_directory(call)
     parent = _folder_id(call, "ParentFolderId", required=False)
-    members = [a for a in call.state.accounts() if a.folder == parent]
-    return _accounts_page(call, members, with_path=False)
+    return _accounts_page(call, call.state.accounts_in_folder(parent), with_path=False)
 
 
 def get_account(call: Call) -> dict[str, Any]:

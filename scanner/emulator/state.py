@@ -51,6 +51,10 @@ class DirectoryState:
         self.directory = fixture.directory
         self.folders: dict[str, FolderSpec] = {f.id: f for f in fixture.folders}
         self._accounts: dict[str, AccountSpec] = {a.id: a for a in fixture.accounts}
+        # listing snapshots, rebuilt after a change: a ListAccounts page is a slice, not a copy
+        # and filter of every member (at 50,000 members that made the emulator the bottleneck)
+        self._listing: tuple[AccountSpec, ...] | None = None
+        self._by_folder: dict[str, tuple[AccountSpec, ...]] | None = None
         self._lock = threading.RLock()
         self._codes: dict[str, PendingCode] = {}
         self._sends: dict[tuple[str, str], int] = {}
@@ -75,9 +79,26 @@ class DirectoryState:
         self.sessions = SessionStore(clock)
 
     # ---- reads --------------------------------------------------------------------------
-    def accounts(self) -> list[AccountSpec]:
+    def accounts(self) -> tuple[AccountSpec, ...]:
+        """Every member, in listing order (an immutable snapshot, shared between calls)."""
         with self._lock:
-            return list(self._accounts.values())
+            if self._listing is None:
+                self._listing = tuple(self._accounts.values())
+            return self._listing
+
+    def accounts_in_folder(self, folder_id: str) -> tuple[AccountSpec, ...]:
+        """The members directly in ``folder_id``, in listing order (indexed once per change)."""
+        with self._lock:
+            if self._by_folder is None:
+                index: dict[str, list[AccountSpec]] = {}
+                for a in self.accounts():
+                    index.setdefault(a.folder, []).append(a)
+                self._by_folder = {k: tuple(v) for k, v in index.items()}
+            return self._by_folder.get(folder_id, ())
+
+    def _changed(self) -> None:
+        self._listing = None
+        self._by_folder = None
 
     def account(self, account_id: str) -> AccountSpec | None:
         with self._lock:
@@ -108,12 +129,14 @@ class DirectoryState:
             if spec.id in self._accounts:
                 raise ValueError(f"account {spec.id} exists already")
             self._accounts[spec.id] = spec
+            self._changed()
         return spec
 
     def remove_account(self, account_id: str) -> None:
         with self._lock:
             if self._accounts.pop(account_id, None) is None:
                 raise KeyError(account_id)
+            self._changed()
             self._codes.pop(account_id, None)
 
     def bind_phone(self, account_id: str, phone: str) -> None:
@@ -123,6 +146,7 @@ class DirectoryState:
             self._accounts[account_id] = dataclasses.replace(
                 spec, secure_mobile_phone=phone, modify_time=wire_time(self._clock())
             )
+            self._changed()
             self._codes.pop(account_id, None)
 
     def expire_codes(self) -> None:
@@ -190,6 +214,7 @@ class DirectoryState:
             self._accounts[account_id] = dataclasses.replace(
                 spec, secure_mobile_phone=phone, modify_time=wire_time(self._clock())
             )
+            self._changed()
             return ""
 
     def outbox(self) -> list[dict[str, Any]]:

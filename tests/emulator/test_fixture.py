@@ -205,3 +205,28 @@ def test_binary_and_absurdly_nested_fixture_files_are_clear_errors(tmp_path):
         deep.write_text(text)
         with pytest.raises(FixtureError):
             load_fixture(deep)
+
+
+def test_listing_snapshots_follow_every_change():
+    # ListAccounts pages slice a cached snapshot; every change must rebuild it
+    from scanner.emulator.state import DirectoryState
+
+    fixture = parse_fixture(generate_fixture(accounts=30, seed=3))
+    state = DirectoryState(fixture)
+    first = state.accounts()
+    assert first is state.accounts()  # cached between calls
+    folder = first[5].folder
+    in_folder = state.accounts_in_folder(folder)
+    assert in_folder and all(a.folder == folder for a in in_folder)
+    assert [a.id for a in in_folder] == [a.id for a in first if a.folder == folder]
+
+    state.add_account("1999999999999999", folder=folder)
+    assert state.accounts()[-1].id == "1999999999999999"
+    assert state.accounts_in_folder(folder)[-1].id == "1999999999999999"
+    state.remove_account(first[5].id)
+    assert first[5].id not in {a.id for a in state.accounts()}
+    assert first[5].id not in {a.id for a in state.accounts_in_folder(folder)}
+    unbound = next(a for a in state.accounts() if a.secure_mobile_phone is None)
+    state.bind_phone(unbound.id, "86-13900001234")
+    assert state.account(unbound.id) in state.accounts()
+    assert next(a for a in state.accounts() if a.id == unbound.id).secure_mobile_phone
