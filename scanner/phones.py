@@ -116,23 +116,39 @@ _PHONE_IN_TEXT = re.compile(r"(?<![\w*])(\+?\d{1,4}-)?(1[3-9]\d{9}|\d{7,20})(?![
 
 def scrub_text(text: str) -> str:
     """Mask anything that looks like a full phone number inside free text (reasons, details)."""
+    return _PHONE_IN_TEXT.sub(_mask_match, text) if _SEVEN_DIGITS.search(text) else text
 
-    def repl(m: re.Match[str]) -> str:
-        cc, digits = m.group(1), m.group(2)
-        if not cc and not re.fullmatch(r"1[3-9]\d{9}", digits):
-            return m.group(0)  # a bare long number (account id, request id): keep it
-        return mask_phone((cc or "") + digits) or ""
 
-    return _PHONE_IN_TEXT.sub(repl, text)
+_SEVEN_DIGITS = re.compile(r"\d{7}")  # nothing shorter is masked: most texts skip the sub
+_CN_MOBILE = re.compile(r"1[3-9]\d{9}")
+
+
+def _mask_match(m: re.Match[str]) -> str:
+    cc, digits = m.group(1), m.group(2)
+    if not cc and not _CN_MOBILE.fullmatch(digits):
+        return m.group(0)  # a bare long number (account id, request id): keep it
+    return mask_phone((cc or "") + digits) or ""
 
 
 def _mask_result(r: Result) -> Result:
+    """``r`` with its phone masked and its free text scrubbed; ``r`` itself when nothing
+    changes (the usual case: a scan is masked where it is built), so masking 50,000 members
+    again for the reports copies none of them."""
+    phone = mask_phone(r.secure_mobile_phone_masked)
+    reason = scrub_text(r.reason)
     ex = r.exemption
+    ex_reason = scrub_text(ex.reason) if ex else ""
+    if (
+        phone == r.secure_mobile_phone_masked
+        and reason == r.reason
+        and (ex is None or ex_reason == ex.reason)
+    ):
+        return r
     return dataclasses.replace(
         r,
-        secure_mobile_phone_masked=mask_phone(r.secure_mobile_phone_masked),
-        reason=scrub_text(r.reason),
-        exemption=dataclasses.replace(ex, reason=scrub_text(ex.reason)) if ex else None,
+        secure_mobile_phone_masked=phone,
+        reason=reason,
+        exemption=dataclasses.replace(ex, reason=ex_reason) if ex else None,
     )
 
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from ..findings import RemediationOutcome, ScanResult
+from ..findings import RemediationOutcome, Result, ScanResult
 from ..phones import mask_outcome, mask_scan
-from .view import ReportView, build_view
+from .view import ReportView, build_view, report_rows
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,13 @@ class ReportInput:
         )
 
     @cached_property
+    def rows(self) -> tuple[Result, ...]:
+        """The scan's results in report order (failing first), sorted once for every format."""
+        return report_rows(self.scan)
+
+    @cached_property
     def view(self) -> ReportView:
-        return build_view(self.scan, self.source_sha256, self.remediations)
+        return build_view(self.scan, self.source_sha256, self.remediations, self.rows)
 
 
 @dataclass(frozen=True)

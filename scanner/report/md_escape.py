@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Any
 
 
@@ -12,6 +11,7 @@ class MdSafe(str):
 
 
 _MD_BREAKS = re.compile(r"\r\n|[\r\n\v\f\x85\u2028\u2029]")
+_MD_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # exactly Unicode category Cc
 _MD_PUNCT = re.compile(r"([\\`*_\[\]|~$#])")  # markup anywhere in a line
 _MD_ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")  # "&lt;" would decode: "R&D" is fine as is
 # Block markup when a value starts a line: list markers, setext underline, "1." or "1)".
@@ -30,7 +30,7 @@ def md_escape(value: object) -> str:
     if value is None:
         return ""
     text = _MD_BREAKS.sub(" ", str(value))
-    text = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text).strip()
+    text = _MD_CONTROL.sub(" ", text).strip()
     text = _MD_ENTITY.sub("&amp;", text).replace("<", "&lt;").replace(">", "&gt;")
     text = _MD_PUNCT.sub(r"\\\1", text)
     m = _MD_LEADING.match(text)

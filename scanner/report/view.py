@@ -154,13 +154,20 @@ def _before(at: str, scan_started: str) -> bool:
     return a is not None and b is not None and a < b
 
 
+def report_rows(scan: ScanResult) -> tuple[Result, ...]:
+    """The scan's results in report order (``row_key``: failing first)."""
+    return tuple(sorted(scan.results, key=row_key))
+
+
 def build_view(
     scan: ScanResult,
     source_sha256: str,
     remediations: Sequence[RemediationOutcome] = (),
+    rows: tuple[Result, ...] | None = None,
 ) -> ReportView:
     """Everything the templates show, computed once from a masked scan (``ReportInput`` masks
-    it); keeps API text as it is (the templates escape it).
+    it); keeps API text as it is (the templates escape it). ``rows``: the scan's results in
+    report order when already sorted (``report_rows``).
 
     Remediation outcomes recorded before the scan started are left out: the scan shows them.
     """
@@ -168,7 +175,7 @@ def build_view(
     cov = scan.coverage
     summary = scan.summary
     total = len(scan.results)
-    rows = tuple(sorted(scan.results, key=row_key))
+    rows = report_rows(scan) if rows is None else rows
     in_scope = total - summary["SKIPPED"]
     compliant = summary["PASS"] + summary["EXEMPT"]
     exemptions = []

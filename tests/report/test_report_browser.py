@@ -179,3 +179,64 @@ def test_report_html_reads_without_javascript(driver, tmp_path, golden_scan) -> 
     assert len(drv.find_elements(By.CSS_SELECTOR, "#members tbody tr")) == len(golden_scan.results)
     assert not drv.find_element(By.ID, "filters").is_displayed()
     assert "members evaluated" in drv.find_element(By.ID, "coverage").text
+
+
+def test_a_large_report_lists_the_rest_on_demand(
+    driver, tmp_path, synthetic_scan, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Beyond ALL_ROWS_MAX members only failing members are rows; with JavaScript the others
+    are searched, filtered, sorted and listed from the page's JSON data, and stay text."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    import scanner.report.html_format as html_format
+
+    monkeypatch.setattr(html_format, "ALL_ROWS_MAX", 50)
+    base = synthetic_scan(400, seed=9)
+    traps = tuple(
+        dataclasses.replace(
+            r, display_name=name, result=Status.PASS, secure_mobile_phone_masked=None
+        )
+        for r, name in zip(base.results[:5], TRAPS, strict=True)
+    )
+    scan = type(base)(evidence=base.evidence, results=traps + base.results[5:])
+    fails = sum(1 for r in scan.results if r.result is Status.FAIL)
+    passes = sum(1 for r in scan.results if r.result is Status.PASS)
+    html = write_reports(scan, ["html"], tmp_path / "out")["html"]
+
+    drv = driver
+    drv.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
+    drv.get(html.as_uri())
+    assert len(drv.find_elements(By.CSS_SELECTOR, "#members tbody tr")) == fails
+    assert "every member is in report.csv" in drv.find_element(By.ID, "more-note").text
+    drv.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": False})
+
+    drv.get(html.as_uri())
+    assert _visible_rows(drv) == fails
+    more = drv.find_element(By.ID, "show-more")
+    assert more.is_displayed()
+    assert f"({len(scan.results) - fails:,} not listed)" in more.text
+    more.click()  # the rest, in report order, after the failing rows
+    assert _visible_rows(drv) == len(scan.results)
+    assert not more.is_displayed()
+
+    form = drv.find_element(By.ID, "filters")
+    Select(form.find_element(By.NAME, "result")).select_by_visible_text("PASS")
+    assert _visible_rows(drv) == passes
+    assert drv.find_element(By.ID, "shown").text == f"{passes:,}"
+    form.find_element(By.NAME, "q").send_keys("__pwned=4")
+    WebDriverWait(drv, 5).until(lambda d: _visible_rows(d) == 1)
+    cell = drv.find_element(By.CSS_SELECTOR, "#members tbody tr td:nth-child(2)")
+    assert cell.text == TRAPS[3]
+    form.find_element(By.CSS_SELECTOR, "button[type=reset]").click()
+    WebDriverWait(drv, 5).until(lambda d: _visible_rows(d) == len(scan.results))
+    drv.find_element(By.CSS_SELECTOR, "#members th[data-col='0'] button").click()
+    ids = drv.execute_script(
+        "return Array.from(document.querySelectorAll('#members tbody tr td:first-child'),"
+        " function (c) { return c.textContent; });"
+    )
+    assert ids == sorted(r.account_id for r in scan.results)
+    assert drv.execute_script("return window.__pwned === undefined;")
+    assert drv.find_elements(By.CSS_SELECTOR, "#members img, #members svg") == []
+    errors = [e for e in drv.get_log("browser") if e.get("level") == "SEVERE"]
+    assert errors == []

@@ -427,3 +427,45 @@ def test_the_format_registry_drives_scan_report_and_demo_options(golden_scan) ->
     assert "json (report.json" not in " ".join(
         CliRunner().invoke(main, ["report", "--help"], terminal_width=400).output.split()
     )
+
+
+def test_a_large_report_lists_failing_rows_and_carries_the_rest_as_inert_json(
+    monkeypatch, synthetic_scan, hostile_names
+) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    import scanner.report.html_format as html_format
+    from scanner.report.view import row_key
+
+    monkeypatch.setattr(html_format, "ALL_ROWS_MAX", 40)
+    scan = synthetic_scan(300, seed=5, hostile_every=7)
+    planted = "</script><script>window.__pwned=1</script><!--"
+    first = dataclasses.replace(scan.results[1], display_name=planted, result=Status.PASS)
+    scan = ScanResult(evidence=scan.evidence, results=(first, *scan.results[2:]))
+    html = render("html", scan, SHA)
+    page = _page(html)
+    order = sorted(scan.results, key=row_key)
+    fails = [r for r in order if r.result is Status.FAIL]
+    listed = page.cells["members"][1:]
+    assert [row[0] for row in listed] == [r.account_id for r in fails]
+    # the rest is one JSON data block (never executed: no CSP hash needed), in report order
+    blocks = re.findall(
+        r'<script type="application/json" id="more-members" data-count="(\d+)">(.*?)</script>',
+        html,
+        re.S,
+    )
+    assert len(blocks) == 1
+    count, text = blocks[0]
+    assert "<" not in text and ">" not in text and "&" not in text
+    more = json.loads(text)
+    assert int(count) == len(more) == len(order) - len(fails)
+    assert [m[0] for m in more] == [r.account_id for r in order[len(fails) :]]
+    assert planted in {m[1] for m in more}
+    assert set(hostile_names) & {m[1] for m in more}
+    # errors and exemptions still read without JavaScript, each in its own section
+    errors = [r.account_id for r in order if r.result is Status.ERROR]
+    tables = [t for t in page.cells.values() if t and t[0][:2] == ["Account ID", "Display name"]]
+    assert any([row[0] for row in t[1:]] == errors for t in tables)
+    exempt = {r.account_id for r in order if r.exemption}
+    assert any({row[0] for row in t[1:]} == exempt for t in tables)
+    assert "every member is in report.csv" in html

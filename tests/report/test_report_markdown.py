@@ -195,3 +195,13 @@ def test_golden_md_parses_into_the_expected_tables(golden_scan, outcomes) -> Non
     names = [_cell_text(r[1]) for r in tables["Failing members (5)"][1:]]
     assert "<img src=x onerror=alert(1)>" in names
     assert "pipe | in | name" in names
+
+
+def test_every_control_character_and_only_those_become_spaces():
+    import sys
+    import unicodedata
+
+    from scanner.report.md_escape import _MD_CONTROL
+
+    controls = {chr(i) for i in range(sys.maxunicode + 1) if unicodedata.category(chr(i)) == "Cc"}
+    assert {c for c in map(chr, range(0x3000)) if _MD_CONTROL.fullmatch(c)} == controls
