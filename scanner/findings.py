@@ -9,7 +9,9 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
+
+E = TypeVar("E", bound=Enum)
 
 
 class Status(str, Enum):
@@ -59,6 +61,19 @@ class Remediation(str, Enum):
     NONE = "none"  # nothing to do
 
 
+_ENUMS: dict[type[Enum], dict[Any, Any]] = {}
+
+
+def _enum(kind: type[E], value: Any) -> E:
+    """``kind(value)`` through a dict (an Enum call costs microseconds; 50,000 members make
+    150,000 of them); an unknown value raises the Enum's own ValueError."""
+    table = _ENUMS.get(kind)
+    if table is None:
+        table = _ENUMS[kind] = {m.value: m for m in kind}
+    member = table.get(value) if isinstance(value, str) else None
+    return member if member is not None else kind(value)
+
+
 def _flag(data: Mapping[str, Any], key: str, *, nullable: bool) -> bool | None:
     """A JSON true/false (or null when ``nullable``); anything else (``"false"``, 0) is refused,
     never coerced: ``bool("false")`` is True."""
@@ -69,7 +84,7 @@ def _flag(data: Mapping[str, Any], key: str, *, nullable: bool) -> bool | None:
     raise ValueError(f"{key} must be {allowed}, not {value!r}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ExemptionInfo:
     """The exemption that matched a member (applied, or expired and no longer applied)."""
 
@@ -111,7 +126,7 @@ class ExemptionInfo:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: 50,000 of them are held by a report
 class Result:
     """The outcome for one member account."""
 
@@ -149,25 +164,28 @@ class Result:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Result:
+    def from_dict(cls, data: Mapping[str, Any], shared: dict[str, str] | None = None) -> Result:
+        """From a report.json member. ``shared`` (optional) keeps one copy of each repeated
+        text (type, status, folder, reason) across the members of a file."""
         exemption = data.get("exemption")
         hsp = _flag(data, "has_secure_mobile_phone", nullable=True)
         tags = data.get("tags") or {}
+        one = (lambda t: t) if shared is None else (lambda t: shared.setdefault(t, t))
         return cls(
             account_id=str(data["account_id"]),
             display_name=str(data.get("display_name") or ""),
-            type=str(data.get("type") or ""),
-            member_status=str(data.get("status") or ""),
-            folder_path=str(data.get("folder_path") or ""),
+            type=one(str(data.get("type") or "")),
+            member_status=one(str(data.get("status") or "")),
+            folder_path=one(str(data.get("folder_path") or "")),
             has_secure_mobile_phone=hsp,
             secure_mobile_phone_masked=data.get("secure_mobile_phone_masked"),
-            result=Status(data["result"]),
-            severity=Severity(data["severity"]),
-            reason=str(data.get("reason") or ""),
-            remediation=Remediation(data.get("remediation") or "none"),
+            result=_enum(Status, data["result"]),
+            severity=_enum(Severity, data["severity"]),
+            reason=one(str(data.get("reason") or "")),
+            remediation=_enum(Remediation, data.get("remediation") or "none"),
             exemption=ExemptionInfo.from_dict(exemption) if exemption else None,
-            folder_id=str(data.get("folder_id") or ""),
-            tags=tuple(sorted((str(k), str(v)) for k, v in dict(tags).items())),
+            folder_id=one(str(data.get("folder_id") or "")),
+            tags=tuple(sorted((str(k), str(v)) for k, v in dict(tags).items())) if tags else (),
         )
 
 
@@ -486,9 +504,10 @@ class ScanResult:
                 },
                 trend=tuple(TrendPoint.from_dict(p) for p in data.get("trend") or ()),
             )
+        shared: dict[str, str] = {}
         return cls(
             evidence=evidence,
-            results=tuple(Result.from_dict(a) for a in data["accounts"]),
+            results=tuple(Result.from_dict(a, shared) for a in data["accounts"]),
             history=history,
         )
 

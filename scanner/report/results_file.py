@@ -41,16 +41,27 @@ def write_atomic(path: Path, text: str) -> None:
     The file gets the usual permissions (0666 less the umask), not mkstemp's private 0600:
     reports are meant to be shared.
     """
+    tmp = stage_file(path, text)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def stage_file(path: Path, text: str) -> Path:
+    """Write ``text`` (UTF-8, exactly these bytes) to a new hidden temporary file next to
+    ``path`` and return its name; ``os.replace`` it onto ``path`` to publish it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
-        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return Path(tmp)
 
 
 def load_results(path: str | Path) -> tuple[ScanResult, bytes]:
@@ -72,7 +83,7 @@ def load_results(path: str | Path) -> tuple[ScanResult, bytes]:
 def parse_results(raw: bytes, p: str) -> ScanResult:
     """A report.json's bytes as a ScanResult; ``p`` names the source in messages."""
     try:
-        data: Any = json.loads(raw.decode("utf-8-sig"))
+        data: Any = json.loads(raw.decode("utf-8-sig"))  # the decoded text is dropped at once
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ResultsFileError(
             f"results file {p} is not valid JSON ({exc})",

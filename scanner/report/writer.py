@@ -1,5 +1,6 @@
-"""The one place report files are written: every format rendered first, then each file
-written atomically (a template error leaves the output folder as it was).
+"""The one place report files are written: each format rendered and written to a temporary
+file, then all renamed into place together (a template error leaves the output folder as it
+was; no rendered text is held after its file is written: ~20 MB at 50,000 members).
 
 ``write_reports`` (a scan): report.json always, first, and the formats asked for, whose
 footers name report.json by the SHA-256 of its exact bytes. ``write_rerendered``
@@ -10,14 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from ..errors import ConfigError
 from ..findings import RemediationOutcome, ScanResult
 from .format import ReportInput
 from .registry import BY_NAME, RECORD, parse_formats
-from .results_file import write_atomic
+from .results_file import stage_file
 
 
 def sha256_hex(data: bytes) -> str:
@@ -43,9 +44,16 @@ def check_output_dir(output_dir: Path) -> None:
         )
 
 
+def render_each(data: ReportInput, formats: Sequence[str]) -> Iterator[tuple[str, str]]:
+    """``(format, text)`` for each of ``formats`` (registered names), in that order, rendered
+    one at a time."""
+    for name in formats:
+        yield name, BY_NAME[name].render(data)
+
+
 def render_all(data: ReportInput, formats: Sequence[str]) -> dict[str, str]:
     """``{format: text}`` for each of ``formats`` (registered names), in that order."""
-    return {name: BY_NAME[name].render(data) for name in formats}
+    return dict(render_each(data, formats))
 
 
 def render_rerendered(
@@ -58,25 +66,75 @@ def render_rerendered(
 ) -> dict[str, str]:
     """``{format: text}`` of ``formats`` (never report.json: the record they are made from,
     named by ``source_sha256``), rendered from ``scan``; nothing written."""
-    names = [n for n in parse_formats(formats) if n != RECORD.name] if formats else []
+    names = _rerenderable(formats)
     data = ReportInput.of(scan, source_sha256, remediations, templates_dir)
     return render_all(data, names)
 
 
-def write_files(texts: dict[str, str], output_dir: Path) -> dict[str, Path]:
-    """Write each rendered text to its format's file in ``output_dir``, atomically."""
-    written: dict[str, Path] = {}
-    for name, text in texts.items():
-        path = Path(output_dir) / BY_NAME[name].file_name
+def _rerenderable(formats: Sequence[str]) -> list[str]:
+    return [n for n in parse_formats(formats) if n != RECORD.name] if formats else []
+
+
+class _Staged:
+    """Files written to temporary names next to their final ones, renamed into place only once
+    every one is written; ``discard`` removes what an uncommitted run left (its temporary
+    files and the folders it made)."""
+
+    def __init__(self, output_dir: Path) -> None:
+        self.output_dir = Path(output_dir)
+        self.files: dict[str, tuple[Path, Path]] = {}  # format -> (temporary, final)
+        self.committed = False
+        absolute = self.output_dir.absolute()
+        self._made = [d for d in (absolute, *absolute.parents) if not d.exists()]  # deepest first
+
+    def add(self, name: str, text: str) -> None:
+        path = self.output_dir / BY_NAME[name].file_name
         try:
-            write_atomic(path, text)  # writes exactly text.encode("utf-8")
+            self.files[name] = (stage_file(path, text), path)  # exactly text.encode("utf-8")
         except OSError as exc:
-            raise ConfigError(
-                f"cannot write {path}: {exc.strerror or exc}",
-                hint="choose a writable folder with --output-dir",
-            ) from None
-        written[name] = path
-    return written
+            raise _cannot_write(path, exc) from None
+
+    def commit(self) -> dict[str, Path]:
+        self.committed = True
+        for tmp, path in self.files.values():
+            try:
+                os.replace(tmp, path)
+            except OSError as exc:
+                raise _cannot_write(path, exc) from None
+        return {name: path for name, (_, path) in self.files.items()}
+
+    def discard(self) -> None:
+        if self.committed:
+            return
+        for tmp, _ in self.files.values():
+            tmp.unlink(missing_ok=True)
+        for folder in self._made:
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+
+
+def _cannot_write(path: Path, exc: OSError) -> ConfigError:
+    return ConfigError(
+        f"cannot write {path}: {exc.strerror or exc}",
+        hint="choose a writable folder with --output-dir",
+    )
+
+
+def _write_staged(staged: _Staged, rendered: Iterator[tuple[str, str]]) -> dict[str, Path]:
+    try:
+        for name, text in rendered:
+            staged.add(name, text)
+        return staged.commit()
+    finally:
+        staged.discard()
+
+
+def write_files(texts: dict[str, str], output_dir: Path) -> dict[str, Path]:
+    """Write each rendered text to its format's file in ``output_dir``: all written to
+    temporary files first, then renamed into place."""
+    return _write_staged(_Staged(output_dir), iter(texts.items()))
 
 
 def write_reports(
@@ -99,7 +157,14 @@ def write_reports(
         templates_dir=templates_dir,
     )
     others = [n for n in names if n != RECORD.name]
-    return write_files({RECORD.name: record, **render_all(data, others)}, output_dir)
+    staged = _Staged(output_dir)
+    try:
+        staged.add(RECORD.name, record)
+    except BaseException:
+        staged.discard()
+        raise
+    del record  # on disk now: not held while the others render
+    return _write_staged(staged, render_each(data, others))
 
 
 def write_rerendered(
@@ -112,12 +177,7 @@ def write_rerendered(
     templates_dir: Path | None = None,
 ) -> dict[str, Path]:
     """Write the reports of ``formats`` (never report.json, the record they are made from)
-    into ``output_dir``, all rendered before any is written; returns ``{format: path}``."""
-    texts = render_rerendered(
-        scan,
-        formats,
-        source_sha256=source_sha256,
-        remediations=remediations,
-        templates_dir=templates_dir,
-    )
-    return write_files(texts, output_dir)
+    into ``output_dir``, all rendered before any is renamed into place; returns
+    ``{format: path}``."""
+    data = ReportInput.of(scan, source_sha256, remediations, templates_dir)
+    return _write_staged(_Staged(output_dir), render_each(data, _rerenderable(formats)))
