@@ -11,7 +11,8 @@ from .results_file import dumps
 
 
 def render_json(data: ReportInput) -> str:
-    """report.json's text: indented JSON, UTF-8 (not ASCII-escaped), one trailing newline."""
+    """report.json's text: the evidence indented, one member per line, UTF-8 (not ASCII-escaped),
+    one trailing newline."""
     return dumps(data.scan)
 
 
