@@ -13,20 +13,21 @@ from ..findings import SCHEMA_VERSION, ScanResult
 
 
 def dumps(scan: ScanResult) -> str:
-    """report.json text: the evidence indented, one member per line.
+    """report.json text: indented, except that each member is one line.
 
     One line per member keeps the file readable and diffable, and lets the C encoder write
     each line (``indent`` makes ``json`` fall back to its pure-Python encoder: 50,000 members
     took seconds).
     """
-    data = scan.to_dict()
-    accounts = data.pop("accounts")
-    summary = data.pop("summary")
-    head = json.dumps(data, indent=2, ensure_ascii=False)
-    lines = ",\n    ".join(json.dumps(a, ensure_ascii=False) for a in accounts)
-    body = f"[\n    {lines}\n  ]" if accounts else "[]"
-    tail = json.dumps(summary, ensure_ascii=False)
-    return f'{head[:-2]},\n  "accounts": {body},\n  "summary": {tail}\n}}\n'
+    parts = []
+    for key, value in scan.to_dict().items():
+        if key == "accounts" and value:
+            lines = ",\n    ".join(json.dumps(a, ensure_ascii=False) for a in value)
+            text = f"[\n    {lines}\n  ]"
+        else:
+            text = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+        parts.append(f"  {json.dumps(key)}: {text}")
+    return "{\n" + ",\n".join(parts) + "\n}\n"
 
 
 def _umask() -> int:
