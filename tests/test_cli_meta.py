@@ -171,7 +171,11 @@ def test_the_command_listing_matches_each_commands_own_help():
     for name, cmd in top.items():
         assert cmd.callback is not None
         assert cmd.callback.__module__ == f"scanner.cli.{cli.COMMANDS[name].module}", name
-        assert inspect.cleandoc(cmd.help or "").split("\n\n")[0] == cli.COMMANDS[name].summary
+        summary = inspect.cleandoc(cmd.help or "").split("\n\n")[0]
+        assert summary == cli.COMMANDS[name].summary, (
+            f"the help of `rdscan {name}` changed: copy its first paragraph into "
+            "scanner.cli.COMMANDS (what `rdscan --help` lists without importing commands)"
+        )
     modules = {m.name for m in pkgutil.iter_modules(cli.__path__) if m.name.endswith("_cmd")}
     assert modules == {entry.module for entry in cli.COMMANDS.values()}
 

@@ -48,7 +48,7 @@ COMMANDS: dict[str, LazyCommand] = {
         "\n(2: no such file).",
     ),
     "history": LazyCommand(
-        "history_cmd", "Scan history for periodic audits: list scans, show one, diff two."
+        "history_cmd", "Scan history for periodic audits: list, show, diff, trend, prune."
     ),
     "policy": LazyCommand("policy_cmd", "Check and show policy and exemptions files."),
     "evidence": LazyCommand(
