@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import signal
 import sys
 import threading
@@ -86,6 +87,16 @@ def emulator() -> None:
 )
 @click.option("--seed", type=int, help="Seed for codes and random faults (reproducible runs).")
 @click.option(
+    "--clock-skew",
+    "clock_skew_s",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(-366 * 86400, 366 * 86400),
+    callback=lambda ctx, param, value: _finite(value, "--clock-skew"),
+    help="Seconds the emulator's clock runs ahead of this machine's (negative: behind); it "
+    "stamps the Date header and checks request timestamps (15 min).",
+)
+@click.option(
     "--tls-dir",
     type=click.Path(file_okay=False, path_type=Path),
     envvar="RDSCAN_EMULATOR_TLS_DIR",
@@ -109,6 +120,7 @@ def serve(
     code_ttl: int | None,
     daily_send_limit: int | None,
     seed: int | None,
+    clock_skew_s: float,
     tls_dir: Path | None,
     log_requests: bool,
 ) -> None:
@@ -130,6 +142,7 @@ def serve(
         seed=seed,
         on_request=_print_request if log_requests else None,
         tls_dir=tls_dir,
+        clock_skew_s=clock_skew_s,
     )
     stop = threading.Event()
 
@@ -159,6 +172,12 @@ def serve(
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     click.echo("rdscan emulator stopped", err=True)
+
+
+def _finite(value: float, name: str) -> float:
+    if not math.isfinite(value):
+        raise click.BadParameter("give a number of seconds", param_hint=f"'{name}'")
+    return value
 
 
 def _quotas(settings: tuple[str, ...]) -> Quotas:

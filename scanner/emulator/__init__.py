@@ -77,6 +77,10 @@ Fixture keys beyond the design contract (all optional):
   key, secret and token for them that every action then accepts (see ``sts.py``); the caller
   needs ``sts:AssumeRole`` in its own ``allow`` and must be listed in ``trusted_callers``.
 
+Clock: ``EmulatorServer(..., clock_skew_s=S)`` (``serve --clock-skew S``) runs the emulator's
+clock S seconds ahead (negative: behind): the ``Date`` header, the 15-minute timestamp check,
+code and session expiry follow it.
+
 HTTPS: ``EmulatorServer(..., tls_dir=DIR)`` (``rdscan emulator serve --tls-dir DIR``) makes a
 private CA with ``trustme``, a certificate for 127.0.0.1, localhost and ::1, writes the CA to
 ``DIR/ca.pem`` (``srv.ca_path``) and serves HTTPS (``srv.protocol == "https"``).

@@ -158,6 +158,8 @@ class EmulatorServer:
     """The local RD API. Start it, point the SDKs at ``endpoint`` with ``protocol='http'``.
 
     ``fixture`` is a loaded ``Fixture``, fixture data (a dict) or a path to a fixture file.
+    ``clock_skew_s``: the emulator's clock runs this many seconds ahead of the local one
+    (negative: behind), to play a client whose clock is off.
     ``tls_dir``: serve HTTPS with a fresh private CA whose certificate is written to
     ``tls_dir/ca.pem`` (``ca_path``); clients use ``protocol`` and trust that file.
     ``rate_limit``: None = the documented quota of each action (``limits.DOCUMENTED_QUOTAS``),
@@ -181,7 +183,9 @@ class EmulatorServer:
         seed: int | None = None,
         on_request: Callable[[RequestLog], None] | None = None,
         tls_dir: str | Path | None = None,
+        clock_skew_s: float = 0.0,
     ) -> None:
+        self.clock_skew_s = float(clock_skew_s)
         if isinstance(fixture, Mapping):
             fixture = parse_fixture(fixture, source="<dict>")
         elif not isinstance(fixture, Fixture):
@@ -193,10 +197,11 @@ class EmulatorServer:
             code_ttl_s=code_ttl_s,
             daily_send_limit=daily_send_limit,
             seed=seed,
+            clock=self.now,
         )
         self.latency_ms = latency_ms
         self.on_request = on_request
-        self._auth = Authenticator(fixture, sessions=self.state.sessions)
+        self._auth = Authenticator(fixture, clock=self.now, sessions=self.state.sessions)
         self.tls_dir = Path(tls_dir) if tls_dir is not None else None
         self.ca_path: Path | None = None  # tls_dir/ca.pem once started with TLS
         self._limiter = ApiQuota(_quotas(rate_limit, rate_limits))
@@ -207,6 +212,11 @@ class EmulatorServer:
         self._port = port
         self._httpd: _Http | None = None
         self._thread: threading.Thread | None = None
+
+    def now(self) -> float:
+        """The emulator's clock (epoch seconds): the local one plus ``clock_skew_s``. It stamps
+        the ``Date`` header, checks request timestamps (15 min) and ages codes and sessions."""
+        return time.time() + self.clock_skew_s
 
     # ---- life cycle ----------------------------------------------------------------------
     def start(self) -> EmulatorServer:
@@ -408,6 +418,10 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
     timeout = 60  # idle keep-alive connections are closed after a minute
     disable_nagle_algorithm = True  # headers and body go out as two writes: no 40 ms stalls
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header, by the emulator's (possibly skewed) clock."""
+        return super().date_time_string(self.emulator.now() if timestamp is None else timestamp)
 
     def log_message(self, format: str, *args: Any) -> None:  # silence stderr logging
         return

@@ -200,3 +200,32 @@ def test_serve_tls_dir_subprocess(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_clock_skew_moves_the_date_header_and_the_timestamp_check(emulator, rm):
+    import http.client
+    from email.utils import parsedate_to_datetime
+
+    srv = emulator(clock_skew_s=600)
+    conn = http.client.HTTPConnection(*srv.address, timeout=5)
+    conn.request("POST", "/?Action=GetResourceDirectory&Version=2020-03-31")
+    resp = conn.getresponse()
+    resp.read()
+    conn.close()
+    offset = parsedate_to_datetime(resp.getheader("Date")).timestamp() - time.time()
+    assert 595 <= offset <= 602
+    assert rm(srv).get_resource_directory().body.request_id  # 10 min: within the 15 allowed
+    late = emulator(clock_skew_s=-1200)
+    with pytest.raises(ClientException) as err:
+        rm(late).get_resource_directory()
+    assert err.value.code == "InvalidTimeStamp.Expired"
+
+
+def test_cli_refuses_a_clock_skew_that_is_not_a_number():
+    from click.testing import CliRunner
+
+    from scanner.cli import main
+
+    for bad in ("nan", "soon", "1e12"):
+        result = CliRunner().invoke(main, ["emulator", "serve", "--clock-skew", bad])
+        assert result.exit_code == 2 and "--clock-skew" in result.output, result.output
