@@ -548,3 +548,18 @@ class RemediationOutcome:
     operator_arn: str
     request_id: str = ""
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class RemediationSource:
+    """Which journal a report's "remediated since the scan" section was taken from.
+
+    ``left_out`` says, one sentence per kind, which journal lines were not shown because they
+    do not belong to the report (another scan id, a member the report does not list).
+    """
+
+    file_name: str
+    head_sha256: str  # SHA-256 of the journal's last line: compare with verify-journal's head
+    lines: int  # lines in the journal's chain
+    used: int  # lines that belong to the report
+    left_out: tuple[str, ...] = ()

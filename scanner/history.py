@@ -40,6 +40,7 @@ from .findings import (
     Status,
     TrendPoint,
 )
+from .safe_paths import create_private, refuse_unsafe
 
 SCHEMA_VERSION = 2
 LOCK_TIMEOUT_S = 60.0
@@ -214,9 +215,13 @@ class History:
                 hint="run `rdscan scan` first (history is on by default), or pass --history PATH "
                 "(`rdscan demo` keeps its own: --history rdscan-report/history.sqlite)",
             )
+        # a link or another user's file is refused before SQLite opens it (exit 2)
+        exists = refuse_unsafe(self.path, "scan history", option="--history")
         try:
             if create:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
+                if not exists:  # owner-only, never through a link (SQLite keeps the mode)
+                    create_private(self.path)
             # isolation_level None: transactions are explicit (BEGIN IMMEDIATE ... COMMIT)
             conn = sqlite3.connect(self.path, timeout=self.lock_timeout, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
@@ -291,7 +296,7 @@ class History:
     def check(self) -> None:
         """Fail now, before a long scan, if an existing history file cannot take the scan.
         Creates nothing (an old history is migrated)."""
-        if self.path.exists():
+        if refuse_unsafe(self.path, "scan history", option="--history"):
             with self._connect(create=False):
                 pass
             return

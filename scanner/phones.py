@@ -67,6 +67,69 @@ def mask_phone(value: str | None) -> str | None:
     return f"{cc}-{body}" if cc else body
 
 
+# A run that may be a phone number inside free text: an optional ``+``, an optional ``(cc)``, then
+# digits joined by at most one space or dash each. Letters around it do not matter (a tag value
+# ``手机13912345678`` or ``tel13912345678`` is still a number).
+_PHONE_LIKE_RE = re.compile(r"(?<![\d+])\+?(?:\(\d{1,4}\)[ -]?)?\d(?:[ -]?\d)*(?!\d)")
+# seven digits with at most two separator characters between them: nothing less is masked
+_SEVEN_DIGITS = re.compile(r"\d(?:[^\d]{0,2}\d){6}")
+_ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_SPLIT_RE = re.compile(r"[ -]")
+# E.164 allows 15 digits; the site rule takes up to 4 + 20. Account ids are 16 digits without a
+# separator and are not numbers anyone dials: a bare run of 16 or more digits is kept.
+PHONE_MIN_DIGITS = 7
+PHONE_MAX_DIGITS = 15
+_MASKED_DIGITS = 4 + 3  # a masked number shows its country code and 3 leading digits (+ 4 last)
+
+
+def _looks_like_phone(run: str) -> bool:
+    digits = sum(ch.isdigit() for ch in run)
+    if digits < PHONE_MIN_DIGITS or _ISO_DATE_RE.match(run):
+        return False
+    if digits <= PHONE_MAX_DIGITS:
+        return True
+    # a long run: a phone number when it has the <country code>-<number> shape of the site rule
+    return bool(_PHONE_RE.match(run.lstrip("+")))
+
+
+def _masked_part(match: re.Match[str]) -> bool:
+    """The run is the visible part of an already masked number (``86-139`` of ``86-139****5678``):
+    it touches a ``*`` and shows no more digits than a masked number does."""
+    text, start, end = match.string, match.start(), match.end()
+    touches = (start > 0 and text[start - 1] == "*") or (end < len(text) and text[end] == "*")
+    return touches and sum(ch.isdigit() for ch in match.group(0)) <= _MASKED_DIGITS
+
+
+def _mask_run(match: re.Match[str]) -> str:
+    run = match.group(0)
+    if _masked_part(match):
+        return run
+    if _looks_like_phone(run):
+        return mask_phone(run) or ""
+    if sum(ch.isdigit() for ch in run) > PHONE_MAX_DIGITS and _SPLIT_RE.search(run):
+        # e.g. "1000000000348436-13912345678": an account id glued to a number
+        parts = _SPLIT_RE.split(run)
+        seps = _SPLIT_RE.findall(run)
+        out = [mask_phone(p) or "" if _looks_like_phone(p) else p for p in parts]
+        return "".join(a + b for a, b in zip(out, [*seps, ""], strict=True))
+    return run
+
+
+def mask_phones_in(text: str) -> str:
+    """Mask every phone-shaped value inside free text (tag values, API error messages, CSV cells
+    quoted in a warning). This is the one masking rule for text rdscan did not write itself.
+
+    Phone-shaped: 7 to 15 digits, optionally led by ``+`` or ``(cc)`` and split by single
+    spaces or dashes (``86-13912345678``, ``+86 139 1234 5678``, ``13912345678``), or the
+    ``<country code>-<number>`` shape of the site rule. Kept as they are: ISO dates
+    (``2026-11-30``) and account ids (16 bare digits).
+    Already masked values (``86-139****5678``) stay unchanged, so masking twice changes nothing.
+    """
+    if not text or not _SEVEN_DIGITS.search(text):  # the usual case, at C speed
+        return text
+    return _PHONE_LIKE_RE.sub(_mask_run, text)
+
+
 def parse_phone(value: str) -> PhoneNumber:
     """Parse ``<country code>-<number>``; raise RemediationError naming the rule that failed."""
     text = (value or "").strip().replace(" ", "")
@@ -109,25 +172,11 @@ def validate_phone(value: str, site: str) -> PhoneNumber:
 
 # ---- masking: whatever a scan or a journal holds -------------------------------------------
 
-# "86-13900001234" / "+86-13900001234" (country code, dash, 7-20 digits) and bare CN mobile
-# numbers ("13900001234") in free text; other long digit runs (account ids) are kept.
-_PHONE_IN_TEXT = re.compile(r"(?<![\w*])(\+?\d{1,4}-)?(1[3-9]\d{9}|\d{7,20})(?![\w*])")
-
 
 def scrub_text(text: str) -> str:
-    """Mask anything that looks like a full phone number inside free text (reasons, details)."""
-    return _PHONE_IN_TEXT.sub(_mask_match, text) if _SEVEN_DIGITS.search(text) else text
-
-
-_SEVEN_DIGITS = re.compile(r"\d{7}")  # nothing shorter is masked: most texts skip the sub
-_CN_MOBILE = re.compile(r"1[3-9]\d{9}")
-
-
-def _mask_match(m: re.Match[str]) -> str:
-    cc, digits = m.group(1), m.group(2)
-    if not cc and not _CN_MOBILE.fullmatch(digits):
-        return m.group(0)  # a bare long number (account id, request id): keep it
-    return mask_phone((cc or "") + digits) or ""
+    """Mask anything that looks like a full phone number inside free text (reasons, details,
+    warnings): the one rule, :func:`mask_phones_in`."""
+    return mask_phones_in(text)
 
 
 def _mask_result(r: Result) -> Result:
@@ -136,16 +185,22 @@ def _mask_result(r: Result) -> Result:
     again for the reports copies none of them."""
     phone = mask_phone(r.secure_mobile_phone_masked)
     reason = scrub_text(r.reason)
+    display_name = mask_phones_in(r.display_name)
+    tags = tuple((mask_phones_in(k), mask_phones_in(v)) for k, v in r.tags)
     ex = r.exemption
     ex_reason = scrub_text(ex.reason) if ex else ""
     if (
         phone == r.secure_mobile_phone_masked
         and reason == r.reason
+        and display_name == r.display_name
+        and tags == r.tags
         and (ex is None or ex_reason == ex.reason)
     ):
         return r
     return dataclasses.replace(
         r,
+        display_name=display_name,
+        tags=tags,
         secure_mobile_phone_masked=phone,
         reason=reason,
         exemption=dataclasses.replace(ex, reason=ex_reason) if ex else None,
@@ -155,7 +210,12 @@ def _mask_result(r: Result) -> Result:
 def mask_scan(scan: ScanResult) -> ScanResult:
     """The scan with every phone number masked (again) and free text scrubbed: done once where
     a scan is built (``scan.run_scan``) and once where reports are made (``ReportInput.of``)."""
-    return dataclasses.replace(scan, results=tuple(_mask_result(r) for r in scan.results))
+    evidence = dataclasses.replace(
+        scan.evidence, warnings=tuple(mask_phones_in(w) for w in scan.evidence.warnings)
+    )
+    return dataclasses.replace(
+        scan, evidence=evidence, results=tuple(_mask_result(r) for r in scan.results)
+    )
 
 
 def mask_outcome(o: RemediationOutcome) -> RemediationOutcome:

@@ -228,13 +228,15 @@ def test_phones_csv_problems_are_named(emulator, tmp_path, sample_fixture):
     assert code == 2, output
     assert "is not a UTF-8 text file" in output and "Fix: save it as CSV (UTF-8)" in output
     stale = tmp_path / "stale.csv"
-    stale.write_text(f"account_id,phone\n{UNBOUND},86-13700002222\n999999999,86-13700003333\n")
+    stale.write_text(
+        f"account_id,phone\n{UNBOUND},86-13700002222\n1000000000999999,86-13700003333\n"
+    )
     proc = _rdscan(
         "remediate", "--from", str(report), "--phones", str(stale), "--dry-run", *_conn(srv)
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Warning: the phones file lists 1 account(s) not in the scan results" in proc.stderr
-    assert "999999999" in proc.stderr and "13700003333" not in proc.stdout + proc.stderr
+    assert "1000000000999999" in proc.stderr and "13700003333" not in proc.stdout + proc.stderr
 
 
 # ---- emulator CLI --------------------------------------------------------------------------

@@ -125,11 +125,9 @@ def _name_the_envvar(exc: click.BadParameter) -> click.BadParameter:
 
 
 def _safe(text: str) -> str:
-    """Messages may quote API answers, file names and file contents: no escape sequence may
-    reach the terminal raw (line breaks of a multi-line message are kept)."""
-    from .common import printable
+    from .common import safe_message
 
-    return "\n".join(printable(line) for line in text.split("\n"))
+    return safe_message(text)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

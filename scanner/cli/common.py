@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -12,6 +11,8 @@ import click
 
 from ..client.settings import SITES, Settings
 from ..client.transport import resolve_ca_bundle
+from ..errors import ScannerError
+from ..safe_text import clip, strip_unsafe
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -124,9 +125,32 @@ def connection_options(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+PRINT_LIMIT = 2000  # characters of one value or message line on the terminal
 
 
-def printable(value: object) -> str:
-    """Make an API value safe for a terminal: no escape sequences, no line breaks."""
-    return _CONTROL.sub("?", str(value))
+def printable(value: object, limit: int = PRINT_LIMIT) -> str:
+    """Make a value from the API or a file safe for a terminal: no escape sequences, no
+    bidirectional overrides, no line breaks, at most ``limit`` characters."""
+    return strip_unsafe(clip(str(value), limit))
+
+
+MAX_MESSAGE_LINES = 200  # lines of one error message (a policy file with thousands of problems)
+
+
+def safe_message(text: str) -> str:
+    """Messages may quote API answers, file names and file contents: no escape sequence may
+    reach the terminal raw (line breaks of a multi-line message are kept), no line is longer
+    than PRINT_LIMIT and no message longer than MAX_MESSAGE_LINES lines (a 10 MB field in a
+    crafted file stays off stderr)."""
+    lines = text.split("\n")
+    shown = [printable(line) for line in lines[:MAX_MESSAGE_LINES]]
+    if len(lines) > MAX_MESSAGE_LINES:
+        shown.append(f"... and {len(lines) - MAX_MESSAGE_LINES} more line(s)")
+    return "\n".join(shown)
+
+
+def echo_error(exc: ScannerError) -> None:
+    """``Error: <message>`` and ``Fix: <hint>`` on stderr, made safe and bounded."""
+    click.echo(f"Error: {safe_message(str(exc))}", err=True)
+    if exc.hint:
+        click.echo(f"Fix: {safe_message(exc.hint)}", err=True)

@@ -13,8 +13,8 @@ from ..client.ram_policy import RAM_POLICY_KINDS, render_ram_policy
 from ..client.settings import Settings
 from ..errors import ConfigError, RemediationError
 from ..exit_codes import ExitCode
-from ..findings import ScanResult
-from ..phones import PhoneNumber
+from ..findings import Remediation, ScanResult, Status
+from ..phones import PhoneNumber, mask_phones_in
 from ..remediate import (
     DryRun,
     Event,
@@ -37,11 +37,13 @@ from ..remediate.journal import (
     MemberState,
     member_states,
     read_journal,
+    torn_path,
     verify_journal,
 )
-from ..remediate.phone_sources import PhoneSources, load_phones_csv
+from ..remediate.phone_sources import PhoneSources, load_phones_csv, read_tag_values
 from ..report.results_file import load_results
-from .common import connection_options, printable
+from ..safe_paths import refuse_unsafe
+from .common import connection_options, echo_error, printable
 
 _LEVEL_MARK = {"ok": "OK", "info": "..", "warn": "!!", "error": "XX"}
 
@@ -231,7 +233,9 @@ def _warn_unused_numbers(by_account: Mapping[str, str], scan: ScanResult) -> Non
     known = {r.account_id for r in scan.results}
     unknown = [a for a in by_account if a not in known]
     if unknown:
-        shown = ", ".join(printable(a) for a in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
+        shown = ", ".join(printable(mask_phones_in(a[:40])) for a in unknown[:5]) + (
+            ", ..." if len(unknown) > 5 else ""
+        )
         click.echo(
             f"Warning: the phones file lists {len(unknown)} account(s) not in the scan results "
             f"(not used): {shown}",
@@ -326,6 +330,8 @@ def remediate_command(
     if journal_path is None:
         base = from_path.parent if from_path is not None else output_dir
         journal_path = base / DEFAULT_JOURNAL_NAME
+    # a link or another user's file at the journal path: refused before any API call
+    refuse_unsafe(journal_path, "journal", option="--journal")
     if resume and not journal_path.exists():
         raise RemediationError(
             f"nothing to resume: journal {journal_path} does not exist",
@@ -342,6 +348,17 @@ def remediate_command(
             f"the results are from site {scan.evidence.site!r} but --site is {settings.site!r}",
             hint=f"run with --site {scan.evidence.site}",
         )
+    if phone_tag:  # read live: report.json keeps phone-shaped tag values masked
+        wanted = [
+            r.account_id
+            for r in scan.results
+            if (r.account_id in accounts)
+            or (not accounts and r.result is Status.FAIL and r.remediation is Remediation.API)
+        ]
+        tag_values, tag_warnings = read_tag_values(api, wanted, phone_tag)
+        for warning in tag_warnings:
+            click.echo(f"Warning: {printable(warning)}", err=True)
+        sources = PhoneSources(by_account=by_account, tag=phone_tag, tag_values=tag_values)
     plan = build_plan(scan, site=settings.site, accounts=accounts, phones=sources)
     if dry_run:
         prior = read_journal(journal_path) if resume else []
@@ -394,18 +411,24 @@ def verify_journal_command(journal: Path, expect_head: str | None) -> None:
         if expect_head and check.last_sha256 != expect_head.strip().lower():
             raise JournalError(
                 f"journal {journal}: the chain head is {check.last_sha256}, not the expected "
-                f"{expect_head}: lines were removed, added or edited at the end",
+                f"{printable(expect_head, 80)}: lines were removed, added or edited at the end",
                 hint="treat the journal as tampered with; compare it with a backup copy",
             )
     except JournalError as exc:
-        click.echo(f"Error: {exc}", err=True)
-        if exc.hint:
-            click.echo(f"Fix: {exc.hint}", err=True)
+        echo_error(exc)
         sys.exit(ExitCode.FAIL)
     click.echo(
-        f"OK: {check.path}: {check.lines} line(s), {check.members} member(s), chain intact; "
-        f"head sha256 {check.last_sha256}"
+        f"OK: {printable(check.path)}: {check.lines} line(s), {check.members} member(s), "
+        f"chain intact; head sha256 {check.last_sha256}"
     )
+    if check.torn_bytes:
+        click.echo(
+            f"Warning: after line {check.lines} the file holds {check.torn_bytes} byte(s) of a "
+            "line cut off while being written (a failed append, e.g. a full disk); they are not "
+            "part of the chain. `rdscan remediate --resume` moves them to "
+            f"{printable(torn_path(check.path))} before it appends.",
+            err=True,
+        )
 
 
 COMMANDS: list[click.Command] = [

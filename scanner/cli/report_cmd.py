@@ -9,21 +9,36 @@ from pathlib import Path
 import click
 
 from ..errors import ConfigError
-from ..findings import RemediationOutcome, ScanResult
+from ..findings import RemediationOutcome, RemediationSource, ScanResult
 from ..policy import select_frameworks
 from ..report import RERENDERABLE, format_help, parse_formats, sha256_hex, write_rerendered
 from ..report.results_file import load_results
 from .common import printable
 
 
-def _load_journal(path: Path | None) -> Sequence[RemediationOutcome]:
+def _load_journal(
+    path: Path | None, scan: ScanResult, expect_head: str | None
+) -> tuple[Sequence[RemediationOutcome], RemediationSource | None]:
+    """The journal's outcomes that belong to ``scan``; lines that do not are named on stderr."""
     if path is None:
-        return ()
-    from ..remediate.journal import (
-        load_outcomes,  # raises a ScannerError on a corrupt/tampered journal
-    )
+        if expect_head:
+            raise ConfigError("--expect-head needs --journal", hint="give the journal too")
+        return (), None
+    from ..remediate.journal import outcomes_for_report  # raises on a corrupt/tampered journal
 
-    return load_outcomes(path)
+    outcomes, source = outcomes_for_report(
+        path,
+        scan_id=scan.evidence.scan_id,
+        account_ids=[r.account_id for r in scan.results],
+        expect_head=expect_head,
+    )
+    for why in source.left_out:
+        click.echo(f"Warning: journal {printable(path)}: left out {printable(why)}", err=True)
+    click.echo(
+        f"Journal {printable(path)}: {source.used} of {source.lines} line(s) used; "
+        f"head sha256 {source.head_sha256}"
+    )
+    return outcomes, source
 
 
 @click.command("report")
@@ -47,7 +62,13 @@ def _load_journal(path: Path | None) -> Sequence[RemediationOutcome]:
     "--journal",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="A remediation journal: adds a 'remediated since the scan' section.",
+    help="A remediation journal: adds a 'remediated since the scan' section (only lines of "
+    "this scan's members are used).",
+)
+@click.option(
+    "--expect-head",
+    metavar="SHA256",
+    help="The journal's chain head printed at the end of the remediation run: refuse another.",
 )
 @click.option(
     "--templates-dir",
@@ -68,6 +89,7 @@ def report(
     formats: str,
     output_dir: Path | None,
     journal: Path | None,
+    expect_head: str | None,
     templates_dir: Path | None,
     framework_names: tuple[str, ...],
 ) -> None:
@@ -80,7 +102,7 @@ def report(
     scan = only_frameworks(scan, framework_names)
     source_sha256 = sha256_hex(raw)
     del raw  # 25 MB at 50,000 members: not held while rendering
-    outcomes = _load_journal(journal)
+    outcomes, source = _load_journal(journal, scan, expect_head)
     written = write_rerendered(
         scan,
         names,
@@ -88,6 +110,7 @@ def report(
         source_sha256=source_sha256,
         remediations=outcomes,
         templates_dir=templates_dir,
+        journal=source,
     )
     for fmt in names:
         click.echo(f"{fmt:<4} {printable(written[fmt])}")

@@ -64,7 +64,7 @@ from ..errors import (
 )
 from ..findings import Caller
 from ..inventory.model import Directory
-from ..phones import mask_phone
+from ..phones import mask_phone, mask_phones_in
 from .model import AccountPhone, SentCode
 from .ratelimit import Backoff, BackoffPolicy, RateLimiter
 from .settings import Settings
@@ -245,6 +245,23 @@ class RdClient:
             secure_mobile_phone_masked=mask_phone(str(phone)) if phone else None,
             account_type=str(kind) if kind else None,
         )
+
+    def get_account_tags(self, account_id: str) -> dict[str, str]:
+        """GetAccount 2022-04-19 with ``IncludeTags``: the member's tags as the API holds them now.
+
+        Values are NOT masked: remediation reads a number from a tag (``--phone-tag``) here, live,
+        because report.json and the history keep tag values masked. Keep them in memory only.
+        Shape (doc page api-resourcedirectorymaster-2022-04-19-getaccount): a flat
+        ``Account.Tags[]`` of ``{Key, Value}``.
+        """
+        request = rdm_models.GetAccountRequest(account_id=account_id, include_tags=True)
+        body = self._call(
+            "GetAccount", lambda: self._rdm().get_account_with_options(request, self._runtime())
+        )
+        tags = (body.get("Account") or {}).get("Tags") or []
+        if isinstance(tags, dict):  # the ListAccounts wrapper, should a server answer with it
+            tags = tags.get("Tag") or []
+        return {str(t.get("Key", "")): str(t.get("Value", "")) for t in tags if isinstance(t, dict)}
 
     def send_verification_code(self, account_id: str, phone_wire: str) -> SentCode:
         """SendVerificationCodeForBindSecureMobilePhone (2022-04-19)."""
@@ -821,7 +838,8 @@ def _classify_response(exc: ResponseException, action: str) -> _Failure:
     code = str(exc.code or "")
     status = exc.status_code if isinstance(exc.status_code, int) else None
     data = exc.data if isinstance(exc.data, dict) else {}
-    message = str(data.get("Message") or data.get("message") or exc.message or code)
+    # a message may quote the number that was sent (e.g. "86-13912345678 is invalid")
+    message = mask_phones_in(str(data.get("Message") or data.get("message") or exc.message or code))
     request_id = str(getattr(exc, "request_id", None) or data.get("RequestId") or "")
     retry_after = exc.retry_after if isinstance(exc.retry_after, int) else None
     kw: dict[str, Any] = {"code": code, "status": status, "request_id": request_id}
@@ -879,5 +897,5 @@ def _short(text: str, limit: int = 300) -> str:
     """One line, no query strings (they carry AccessKeyId, signatures, account ids), no secret
     quoted in it."""
     text = _SECRET.sub(r"\1***", " ".join(text.split()))
-    text = _QUERY.sub("?...", text)
+    text = mask_phones_in(_QUERY.sub("?...", text))
     return text if len(text) <= limit else text[: limit - 3] + "..."

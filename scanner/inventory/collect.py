@@ -25,6 +25,7 @@ from typing import Any
 from ..client.model import AccountPhone
 from ..client.sdk import RdClient
 from ..errors import ApiError, AuthError, ConnectionFailed, NotFound
+from ..phones import mask_phones_in
 from .model import Directory, Folder, Inventory, Member
 
 PAGE_SIZE = 100
@@ -307,14 +308,21 @@ def _member(
             read_error = "GetAccount response has no HasSecureMobilePhone field"
     return Member(
         account_id=str(account["AccountId"]),
-        display_name=str(account.get("DisplayName") or ""),
+        # a member named by its owner's phone number is shown masked, like a tag
+        display_name=mask_phones_in(str(account.get("DisplayName") or "")),
         type=str(account.get("Type") or ""),
         status=str(account.get("Status") or ""),
         folder_id=fid,
         folder_path=folder.path if folder else fid,
         join_method=str(account.get("JoinMethod") or ""),
         join_time=str(account.get("JoinTime") or ""),
-        tags=tuple(sorted((str(t.get("Key", "")), str(t.get("Value", ""))) for t in tags)),
+        # a tag may hold a phone number (the kind --phone-tag reads): kept masked from here on
+        tags=tuple(
+            sorted(
+                (mask_phones_in(str(t.get("Key", ""))), mask_phones_in(str(t.get("Value", ""))))
+                for t in tags
+            )
+        ),
         has_secure_mobile_phone=has_phone,
         secure_mobile_phone_masked=masked,
         read_error=read_error,

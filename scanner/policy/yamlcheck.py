@@ -16,6 +16,8 @@ from pathlib import Path
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from ..safe_text import UNSAFE_IN_LINES
+
 DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 STR = "tag:yaml.org,2002:str"
@@ -94,6 +96,8 @@ def compose(data: bytes, ctx: Problems) -> Node | None:
         ctx.add_line(line, "not a UTF-8 text file (a YAML file was expected)")
         return None
     try:
+        if not _plain_structure(text, ctx):
+            return None
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.reader.ReaderError as exc:
         line = text[: exc.position].count("\n") + 1
@@ -114,6 +118,35 @@ def compose(data: bytes, ctx: Problems) -> Node | None:
         ctx.add_line(1, "the file has no content; expected a policy or an exemptions mapping")
         return None
     return node
+
+
+MAX_DEPTH = 20  # a policy nests 4 levels deep
+
+
+def _plain_structure(text: str, ctx: Problems) -> bool:
+    """Refuse, in one linear pass over the parser's events, what no policy or exemptions file
+    needs and what makes a YAML file expensive to walk: anchors and aliases (``&a`` / ``*a``, the
+    "billion laughs" bomb) and nesting deeper than MAX_DEPTH."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        line = event.start_mark.line + 1 if event.start_mark else None
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            ctx.add_line(
+                line,
+                "YAML anchors and aliases (&name, *name) are not accepted in policy and "
+                "exemptions files; write each value out",
+            )
+            return False
+        if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                ctx.add_line(
+                    line, f"YAML nested too deeply (more than {MAX_DEPTH} levels; a policy needs 4)"
+                )
+                return False
+        elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+            depth -= 1
+    return True
 
 
 def kind_of(node: Node) -> str:
@@ -172,6 +205,15 @@ def text(node: Node, ctx: Problems, what: str, *, numbers: bool = False) -> str 
     value = str(node.value).strip()
     if not value:
         ctx.add(node, f"{what} must not be empty")
+        return None
+    bad = list(dict.fromkeys(f"U+{ord(ch):04X}" for ch in UNSAFE_IN_LINES.findall(value)))
+    if bad:
+        ctx.add(
+            node,
+            f"{what} holds control or bidirectional-override characters ({', '.join(bad[:5])}): "
+            "they can make a report or a terminal show other text than the file holds; "
+            "remove them",
+        )
         return None
     return value
 

@@ -6,6 +6,7 @@ The values are the client's own (``scanner.client.model``): one phone value type
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from ..client.model import AccountPhone, SentCode
@@ -31,6 +32,10 @@ class RemediationApi(Protocol):
 
     def get_account_phone(self, account_id: str) -> AccountPhone: ...
 
+    def member_tags(self, account_id: str) -> Mapping[str, str]:
+        """The member's tags as the API holds them now, values unmasked (memory only)."""
+        ...
+
     def send_code(self, account_id: str, phone_wire: str) -> SentCode: ...
 
     def bind(self, account_id: str, phone_wire: str, code: str) -> str: ...
@@ -50,6 +55,10 @@ class RdClientApi:
     def get_account_phone(self, account_id: str) -> AccountPhone:
         phone: AccountPhone = self._client.get_account_phone(account_id)
         return phone
+
+    def member_tags(self, account_id: str) -> Mapping[str, str]:
+        tags: Mapping[str, str] = self._client.get_account_tags(account_id)
+        return tags
 
     def send_code(self, account_id: str, phone_wire: str) -> SentCode:
         sent: SentCode = self._client.send_verification_code(account_id, phone_wire)

@@ -8,28 +8,43 @@ and :func:`verify_journal` names the first line where it breaks. Each line is wr
 mid-member loses nothing that was already done; one writer at a time holds the file (``flock``),
 and after a failed write nothing more is appended.
 
-A full phone number never reaches the journal: entries take the masked form only, and the writer
-refuses a value that still shows more digits than a masked number does.
+A full phone number never reaches the journal: entries take the masked form only, the writer
+masks again a value that still shows more digits than a masked number does, and a ``detail``
+(an API message may quote the number) goes through ``scanner.phones.mask_phones_in``.
+
+Hostile files: a journal may come from elsewhere. Each line is parsed with limits
+(``scanner.json_limits``: no Infinity/NaN, no overlong numbers, at most 4 levels of nesting, at
+most 64 KiB), fields must have their types, and values are masked again when read. The writer
+refuses a journal path that is a symbolic link or another user's file (``scanner.safe_paths``)
+and creates a new journal owner-only (0600).
+
+A failed append (a full disk) may leave a last line without its newline. That torn line is never
+part of the chain: :func:`verify_journal` checks the complete lines and reports the torn bytes,
+and the next writer moves them to ``<journal>.torn`` (nothing is deleted) before appending.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import json
 import os
 import signal
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..clock import rfc3339, utc_now
 from ..errors import RemediationError
-from ..findings import Outcome, RemediationOutcome
-from ..phones import mask_phone
+from ..findings import Outcome, RemediationOutcome, RemediationSource
+from ..json_limits import JsonLimitError, loads_bounded
+from ..phones import mask_phone, mask_phones_in
+from ..safe_paths import create_private, refuse_unsafe
+from ..safe_text import quote
 
 JOURNAL_VERSION = 1
 GENESIS = "0" * 64
@@ -110,20 +125,50 @@ class JournalEntry:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> JournalEntry:
+        """From one parsed line; raises TypeError for a field of the wrong type. Values are
+        masked again on the way in (a journal may come from elsewhere)."""
+        seq = data["seq"]
+        if not isinstance(seq, int) or isinstance(seq, bool):
+            raise TypeError("seq")
+        text = {}
+        for key in _TEXT_KEYS:
+            value = data.get(key, "") if key == "scan_id" else data[key]
+            if value is None and key == "scan_id":
+                value = ""
+            if not isinstance(value, str):
+                raise TypeError(key)
+            text[key] = value
+        extra = data.get("extra") or {}
+        if not isinstance(extra, dict):
+            raise TypeError("extra")
         return cls(
-            seq=int(data["seq"]),
-            time=str(data["time"]),
-            operator_arn=str(data["operator_arn"]),
-            account_id=str(data["account_id"]),
-            phone_masked=str(data["phone_masked"]),
-            action=str(data["action"]),
-            outcome=str(data["outcome"]),
-            request_id=str(data["request_id"]),
-            detail=str(data["detail"]),
-            scan_id=str(data.get("scan_id") or ""),
-            prev_sha256=str(data["prev_sha256"]),
-            extra=dict(data.get("extra") or {}),
+            seq=seq,
+            time=text["time"],
+            operator_arn=text["operator_arn"],
+            account_id=text["account_id"],
+            phone_masked=_safe_masked(text["phone_masked"]),
+            action=text["action"],
+            outcome=text["outcome"],
+            request_id=text["request_id"],
+            detail=mask_phones_in(text["detail"]),
+            scan_id=text["scan_id"],
+            prev_sha256=text["prev_sha256"],
+            extra=extra,
         )
+
+
+_TEXT_KEYS = (
+    "time",
+    "operator_arn",
+    "account_id",
+    "phone_masked",
+    "action",
+    "outcome",
+    "request_id",
+    "detail",
+    "scan_id",
+    "prev_sha256",
+)
 
 
 @dataclass(frozen=True)
@@ -136,6 +181,8 @@ class JournalCheck:
     members: int
     first_time: str
     last_time: str
+    torn_bytes: int = 0  # a cut-off last line (failed append) after the chain, not part of it
+    scan_ids: tuple[str, ...] = ()  # the scans the lines name, in order of first appearance
 
 
 @dataclass(frozen=True)
@@ -165,8 +212,27 @@ def _safe_masked(value: str) -> str:
     return mask_phone(value) or ""
 
 
-def _read_entries(path: Path) -> tuple[list[JournalEntry], str]:
-    """Parse and verify the chain. Returns the entries and the SHA-256 of the last line."""
+MAX_LINE_BYTES = 64 * 1024  # an rdscan journal line is well under 1 KiB
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    entries: list[JournalEntry]
+    head: str  # SHA-256 of the last good line (GENESIS when there is none)
+    good_bytes: int  # length of the intact part (every line ended by a newline)
+    torn: bytes  # bytes after the last newline: a line cut off by a failed append
+
+
+def _bad_line(where: str, problem: str, hint: str | None = None) -> JournalError:
+    return JournalError(
+        f"{where}{'' if problem.startswith(':') else ' '}{problem}",
+        hint=hint or "keep this file as evidence and start a new journal with --journal NEW_FILE",
+    )
+
+
+def _parse(path: Path) -> _Parsed:
+    """Parse and verify the chain. A last line without its newline is not part of the chain: it
+    is what a failed append (a full disk) leaves, reported as ``torn``, never as an entry."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -175,62 +241,74 @@ def _read_entries(path: Path) -> tuple[list[JournalEntry], str]:
             hint="give the journal written by `rdscan remediate` (--journal), "
             f"by default {DEFAULT_JOURNAL_NAME} beside the results",
         ) from None
+    except IsADirectoryError:
+        raise JournalError(f"journal {path} is a folder, not a file") from None
     except OSError as exc:
         raise JournalError(f"cannot read journal {path}: {exc.strerror}") from None
-    if raw and not raw.endswith(b"\n"):
-        last = raw.count(b"\n") + 1
-        raise JournalError(
-            f"journal {path} ends with an incomplete line (line {last}): "
-            "it was cut off while being written, or edited",
-            hint="keep this file as evidence and start a new journal with --journal NEW_FILE",
-        )
+    good_bytes = raw.rfind(b"\n") + 1
+    torn = raw[good_bytes:]
     entries: list[JournalEntry] = []
     prev = GENESIS
-    for number, line in enumerate(raw.split(b"\n")[:-1], start=1):
+    for number, line in enumerate(raw[:good_bytes].split(b"\n")[:-1], start=1):
         where = f"journal {path} line {number}"
+        if len(line) > MAX_LINE_BYTES:
+            raise _bad_line(
+                where, f"is {len(line)} bytes long, longer than any rdscan journal line"
+            )
         try:
-            data = json.loads(line.decode("utf-8"))
+            data = loads_bounded(line.decode("utf-8"), max_depth=4)
+        except JsonLimitError as exc:
+            raise _bad_line(where, f"is not an rdscan journal line: {exc}") from None
         except (UnicodeDecodeError, json.JSONDecodeError):
-            raise JournalError(
-                f"{where} is not valid JSON: the journal is corrupt or was edited",
-                hint="keep this file as evidence and start a new journal with --journal NEW_FILE",
+            raise _bad_line(
+                where, "is not valid JSON: the journal is corrupt or was edited"
             ) from None
         if not isinstance(data, dict) or any(k not in data for k in _REQUIRED_KEYS):
             missing = [k for k in _REQUIRED_KEYS if not isinstance(data, dict) or k not in data]
-            raise JournalError(
-                f"{where} lacks the field(s) {', '.join(missing)}: not an rdscan journal line",
-                hint="give the journal written by `rdscan remediate`",
+            raise _bad_line(
+                where,
+                f"lacks the field(s) {', '.join(missing)}: not an rdscan journal line",
+                "give the journal written by `rdscan remediate`",
             )
         if data["v"] != JOURNAL_VERSION:
-            raise JournalError(
-                f"{where} has journal version {data['v']!r}; this rdscan reads version "
+            raise _bad_line(
+                where,
+                f"has journal version {quote(data['v'])}; this rdscan reads version "
                 f"{JOURNAL_VERSION}",
-                hint="verify it with the rdscan version that wrote it",
+                "verify it with the rdscan version that wrote it",
             )
         if data["prev_sha256"] != prev:
-            raise JournalError(
-                f"{where}: the hash chain is broken (prev_sha256 does not match the line before): "
+            raise _bad_line(
+                where,
+                ": the hash chain is broken (prev_sha256 does not match the line before): "
                 "a line was edited, inserted, deleted or reordered",
-                hint="treat the journal as tampered with; keep it as evidence and compare it "
+                "treat the journal as tampered with; keep it as evidence and compare it "
                 "with a backup copy",
             )
         try:
             entry = JournalEntry.from_dict(data)
         except (KeyError, TypeError, ValueError):
-            raise JournalError(f"{where} has a field of the wrong type") from None
+            raise _bad_line(where, "has a field of the wrong type") from None
         if entry.seq != number:
-            raise JournalError(
-                f"{where} carries sequence number {entry.seq}: lines were reordered or removed",
-                hint="treat the journal as tampered with",
+            raise _bad_line(
+                where,
+                f"carries sequence number {entry.seq}: lines were reordered or removed",
+                "treat the journal as tampered with",
             )
         if entry.action not in ACTIONS or entry.outcome not in ACTIONS[entry.action]:
-            raise JournalError(
-                f"{where} has an unknown step {entry.action}/{entry.outcome}",
-                hint="give the journal written by `rdscan remediate`",
+            raise _bad_line(
+                where,
+                f"has an unknown step {quote(entry.action, 40)}/{quote(entry.outcome, 40)}",
+                "give the journal written by `rdscan remediate`",
             )
         entries.append(entry)
         prev = _sha256(line)
-    return entries, prev
+    return _Parsed(entries=entries, head=prev, good_bytes=good_bytes, torn=torn)
+
+
+def _read_entries(path: Path) -> tuple[list[JournalEntry], str]:
+    parsed = _parse(path)
+    return parsed.entries, parsed.head
 
 
 def read_journal(path: str | Path) -> list[JournalEntry]:
@@ -242,15 +320,18 @@ def read_journal(path: str | Path) -> list[JournalEntry]:
 def verify_journal(path: str | Path) -> JournalCheck:
     """Recompute the chain of a journal; raise JournalError naming the first bad line."""
     p = Path(path)
-    entries, head = _read_entries(p)
+    parsed = _parse(p)
+    entries = parsed.entries
     members = {e.account_id for e in entries if e.account_id}
     return JournalCheck(
         path=p,
         lines=len(entries),
-        last_sha256=head,
+        last_sha256=parsed.head,
         members=len(members),
         first_time=entries[0].time if entries else "",
         last_time=entries[-1].time if entries else "",
+        torn_bytes=len(parsed.torn),
+        scan_ids=tuple(dict.fromkeys(e.scan_id for e in entries if e.scan_id)),
     )
 
 
@@ -305,8 +386,12 @@ def load_outcomes(path: str | Path) -> list[RemediationOutcome]:
     A member left mid-flow (e.g. a Send with no Bind after a crash) is reported as ``failed``
     with a detail saying so.
     """
+    return _outcomes(read_journal(path))
+
+
+def _outcomes(entries: Iterable[JournalEntry]) -> list[RemediationOutcome]:
     outcomes = []
-    for st in member_states(read_journal(path)).values():
+    for st in member_states(entries).values():
         outcome, detail = st.state, st.detail
         if outcome == Outcome.PENDING:
             outcome = Outcome.FAILED
@@ -327,6 +412,72 @@ def load_outcomes(path: str | Path) -> list[RemediationOutcome]:
     return outcomes
 
 
+_NAMED = 5  # scan ids or members named in a left-out sentence
+
+
+def _named(values: Sequence[str]) -> str:
+    shown = ", ".join(quote(v, 60) for v in values[:_NAMED])
+    return shown + (f" and {len(values) - _NAMED} more" if len(values) > _NAMED else "")
+
+
+def outcomes_for_report(
+    path: str | Path,
+    *,
+    scan_id: str,
+    account_ids: Iterable[str],
+    expect_head: str | None = None,
+) -> tuple[list[RemediationOutcome], RemediationSource]:
+    """The outcomes of a verified journal that belong to one report, and where they came from.
+
+    A journal is a claim made by whoever wrote it: only lines carrying the report's scan id and
+    naming one of its members are used; the others are counted and named in
+    ``RemediationSource.left_out``. ``expect_head`` (the head printed by the remediation run)
+    also catches lines cut or re-chained at the end. Raises JournalError when the journal is
+    missing, corrupt, tampered with or not the expected one.
+    """
+    p = Path(path)
+    parsed = _parse(p)
+    if expect_head is not None and parsed.head != expect_head.strip().lower():
+        raise JournalError(
+            f"journal {p}: the chain head is {parsed.head}, not the expected "
+            f"{quote(expect_head, 80)}: lines were removed, added or edited at the end",
+            hint="treat the journal as tampered with; compare it with a backup copy",
+        )
+    members = set(account_ids)
+    used: list[JournalEntry] = []
+    other_scans: dict[str, int] = {}
+    strangers: dict[str, int] = {}
+    for entry in parsed.entries:
+        if entry.scan_id != scan_id:
+            key = entry.scan_id or "(none)"
+            other_scans[key] = other_scans.get(key, 0) + 1
+        elif entry.account_id and entry.account_id not in members:
+            strangers[entry.account_id] = strangers.get(entry.account_id, 0) + 1
+        else:
+            used.append(entry)
+    left_out = []
+    if other_scans:
+        left_out.append(
+            f"{sum(other_scans.values())} line(s) of another scan than {scan_id} "
+            f"({_named(list(other_scans))})"
+        )
+    if strangers:
+        left_out.append(
+            f"{sum(strangers.values())} line(s) naming member(s) this report does not list "
+            f"({_named(list(strangers))})"
+        )
+    if parsed.torn:
+        left_out.append(f"a cut-off last line of {len(parsed.torn)} byte(s) (a failed append)")
+    source = RemediationSource(
+        file_name=p.name,
+        head_sha256=parsed.head,
+        lines=len(parsed.entries),
+        used=len(used),
+        left_out=tuple(left_out),
+    )
+    return _outcomes(used), source
+
+
 class JournalWriter:
     """Appends chained, fsynced lines to a journal. Verifies an existing file before appending."""
 
@@ -334,14 +485,19 @@ class JournalWriter:
         self.path = Path(path)
         self._operator_arn = operator_arn
         self._scan_id = scan_id
-        if self.path.exists():
-            entries, head = _read_entries(self.path)
+        # a link or another user's file is refused before it is read or written (exit 2)
+        if refuse_unsafe(self.path, "journal", option="--journal"):
+            parsed = _parse(self.path)
+            entries, head = parsed.entries, parsed.head
+            self.torn_bytes = len(parsed.torn)
         else:
             entries, head = [], GENESIS
+            self.torn_bytes = 0
         self.entries: list[JournalEntry] = entries
         self._prev = head
         self._fd: int | None = None
         self._broken = ""  # why nothing more may be appended (a write failed mid-line)
+        self.quarantined: Path | None = None  # where a torn last line was moved
 
     @property
     def states(self) -> dict[str, MemberState]:
@@ -373,13 +529,20 @@ class JournalWriter:
 
     def _open(self) -> int:
         if self._fd is None:
-            created = not self.path.exists()
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                created = not refuse_unsafe(self.path, "journal", option="--journal")
+                if created:
+                    create_private(self.path)
+                fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_NOFOLLOW)
+            except FileExistsError:
+                raise JournalError(
+                    f"journal {self.path} appeared while rdscan was creating it",
+                    hint="another program is writing there: give another --journal",
+                ) from None
             except OSError as exc:
                 raise JournalError(
-                    f"cannot open journal {self.path} for writing: {exc.strerror}",
+                    f"cannot open journal {self.path} for writing: {os_reason(exc)}",
                     hint="give a writable path with --journal",
                 ) from None
             try:  # one writer at a time, for as long as it is open: lines never interleave
@@ -391,9 +554,18 @@ class JournalWriter:
                     hint="let that run finish first, or give this one another --journal",
                 ) from None
             try:  # a run that finished since this writer read the file moved the chain on
-                self.entries, self._prev = _read_entries(self.path)
-            except JournalError:
+                parsed = _parse(self.path)
+                if parsed.torn:
+                    self.quarantined = _quarantine(self.path, fd, parsed)
+                self.entries, self._prev = parsed.entries, parsed.head
+            except (JournalError, OSError) as exc:
                 os.close(fd)
+                if isinstance(exc, OSError):
+                    raise JournalError(
+                        f"cannot set aside the cut-off last line of journal {self.path}: "
+                        f"{os_reason(exc)}",
+                        hint=_WRITE_FAILED_HINT,
+                    ) from None
                 raise
             self._fd = fd
             if created:
@@ -429,7 +601,7 @@ class JournalWriter:
             action=action,
             outcome=outcome,
             request_id=request_id,
-            detail=detail,
+            detail=mask_phones_in(detail),
             scan_id=self._scan_id,
             prev_sha256=self._prev,
             extra=dict(extra or {}),
@@ -443,7 +615,7 @@ class JournalWriter:
                     written += os.write(fd, data[written:])
                 os.fsync(fd)
             except OSError as exc:  # e.g. disk full: a part of the line may be in the file
-                self._broken = exc.strerror or str(exc)
+                self._broken = os_reason(exc)
                 raise JournalError(
                     f"cannot write journal {self.path}: {self._broken}; nothing more is sent",
                     hint=_WRITE_FAILED_HINT,
@@ -486,6 +658,42 @@ def _sigint_deferred() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
     if received:
         raise KeyboardInterrupt
+
+
+def os_reason(exc: OSError) -> str:
+    """The reason of a failed file operation in words; a full disk is named as such."""
+    if exc.errno == errno.ENOSPC:
+        return "out of disk space (no space left on device)"
+    if exc.errno == errno.EDQUOT:
+        return "out of disk quota (disk quota exceeded)"
+    return exc.strerror or str(exc)
+
+
+def torn_path(path: Path) -> Path:
+    """Where the cut-off last line of ``path`` is set aside."""
+    return path.with_name(path.name + ".torn")
+
+
+def _quarantine(path: Path, fd: int, parsed: _Parsed) -> Path:
+    """Move a torn last line (a failed append) out of the journal, under its lock: its bytes go
+    to ``<journal>.torn`` (appended, owner-only, never through a link), then the journal is cut
+    back to its last complete line. Nothing is lost and the chain continues from the last good
+    line."""
+    side = torn_path(path)
+    refuse_unsafe(side, "journal quarantine file", option="--journal")
+    out = os.open(side, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        record = (
+            f"# {rfc3339(utc_now())} cut-off last line of {path.name} after line "
+            f"{len(parsed.entries)} (chain head {parsed.head}), {len(parsed.torn)} bytes:\n"
+        ).encode()
+        os.write(out, record + parsed.torn + b"\n")
+        os.fsync(out)
+    finally:
+        os.close(out)
+    os.ftruncate(fd, parsed.good_bytes)
+    os.fsync(fd)
+    return side
 
 
 def _fsync_dir(directory: Path) -> None:

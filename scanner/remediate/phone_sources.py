@@ -6,34 +6,88 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ConfigError
+from ..errors import ApiError, ConfigError, RemediationError
 from ..findings import Result
-from ..phones import mask_phone
+from ..phones import mask_phone, mask_phones_in, parse_phone
+from .api import RemediationApi
 
 
 @dataclass(frozen=True)
 class PhoneSources:
-    """Numbers from ``--phones FILE.csv`` and the name of the ``--phone-tag``."""
+    """Numbers from ``--phones FILE.csv`` and the name of the ``--phone-tag``.
+
+    ``tag_values`` holds the tag's value per member as read live from the API
+    (:func:`read_tag_values`): report.json keeps phone-shaped tag values masked, so the results
+    file is only a fallback, and a masked value there fails validation with a clear message.
+    """
 
     by_account: Mapping[str, str] = field(default_factory=dict)
     tag: str | None = None
+    tag_values: Mapping[str, str] = field(default_factory=dict)
 
     def lookup(self, result: Result) -> tuple[str | None, str]:
         """The raw number for a member and where it came from ("csv", "tag <name>"), or None."""
         if result.account_id in self.by_account:
             return self.by_account[result.account_id], "csv"
         if self.tag:
+            live = self.tag_values.get(result.account_id)
+            if live is not None:
+                return (live.strip(), f"tag {self.tag}") if live.strip() else (None, "")
             for key, value in result.tags:
                 if key == self.tag and value.strip():
-                    return value.strip(), f"tag {self.tag}"
+                    return value.strip(), f"tag {self.tag} (from the results file)"
         return None, ""
 
     def __repr__(self) -> str:  # never show the numbers
         return f"PhoneSources({len(self.by_account)} numbers, tag={self.tag!r})"
+
+
+def read_tag_values(
+    api: RemediationApi, account_ids: Iterable[str], tag: str
+) -> tuple[dict[str, str], list[str]]:
+    """Read ``tag`` of each member live (GetAccount with IncludeTags).
+
+    Returns the values by account id (members without the tag get "") and one warning per member
+    whose tags could not be read (its number is then asked at the prompt). Warnings carry masked
+    text only.
+    """
+    values: dict[str, str] = {}
+    warnings: list[str] = []
+    for account_id in dict.fromkeys(account_ids):
+        try:
+            tags = api.member_tags(account_id)
+        except ApiError as exc:
+            warnings.append(
+                f"could not read the tags of member {account_id} ({mask_phones_in(str(exc))}); "
+                f"its number is asked at the prompt instead of taken from tag {tag}"
+            )
+            continue
+        values[account_id] = str(tags.get(tag, ""))
+    return values, warnings
+
+
+def _cell(value: str) -> str:
+    """A CSV cell quoted in a message: masked, bounded."""
+    text = mask_phones_in(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _swapped(account_id: str, phone: str) -> bool:
+    """The account_id cell holds a phone number: ``86-139...`` or ``+44...``, or a bare
+    phone-shaped ``13912345678`` beside a phone cell that is not a number (the columns swapped)."""
+    if "-" in account_id or account_id.startswith("+"):
+        return True
+    if mask_phones_in(account_id) == account_id:
+        return False
+    try:
+        parse_phone(phone)
+    except RemediationError:
+        return True
+    return False  # an odd id beside a good number: kept, and only ever shown masked
 
 
 def parse_phones_csv(text: str, *, source: str = "phones file") -> dict[str, str]:
@@ -62,15 +116,16 @@ def parse_phones_csv(text: str, *, source: str = "phones file") -> dict[str, str
         account_id, phone = row[id_col].strip(), row[phone_col].strip()
         if not account_id or not phone:
             raise ConfigError(f"{source} line {number}: empty account_id or phone")
-        if "-" in account_id or account_id.startswith("+"):  # a number where the id should be
+        if _swapped(account_id, phone):  # a number where the id should be
             raise ConfigError(
                 f"{source} line {number}: the account_id column holds a phone number "
-                f"({mask_phone(account_id)}), not an account id",
+                f"({_cell(account_id)}), not an account id",
                 hint="the columns are swapped: the header names them, e.g. `account_id,phone`",
             )
         if account_id in numbers and numbers[account_id] != phone:
             raise ConfigError(
-                f"{source} line {number}: account {account_id} is listed twice with different "
+                f"{source} line {number}: account {_cell(account_id)} is listed twice with "
+                "different "
                 f"numbers ({mask_phone(numbers[account_id])} and {mask_phone(phone)})",
                 hint="keep one number per member",
             )

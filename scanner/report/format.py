@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from ..findings import RemediationOutcome, Result, ScanResult
+from ..findings import RemediationOutcome, RemediationSource, Result, ScanResult
 from ..phones import mask_outcome, mask_scan
 from .view import ReportView, build_view, report_rows
 
@@ -23,7 +23,8 @@ class ReportInput:
 
     ``scan``: the scan, every phone number masked and free text scrubbed. ``source_sha256``:
     the SHA-256 (hex) of the report.json bytes the reports are made from (shown in the
-    footers). ``remediations``: outcomes from a remediation journal (may be empty).
+    footers). ``remediations``: outcomes from a remediation journal (may be empty);
+    ``journal``: which journal they came from (file name, head, lines left out), if any.
     ``templates_dir``: a folder of templates to use instead of the bundled ones (None: the
     bundled ones). ``view``: the display values, built once on first use.
     """
@@ -32,6 +33,7 @@ class ReportInput:
     source_sha256: str
     remediations: tuple[RemediationOutcome, ...] = ()
     templates_dir: Path | None = None
+    journal: RemediationSource | None = None
 
     @classmethod
     def of(
@@ -40,6 +42,7 @@ class ReportInput:
         source_sha256: str,
         remediations: Sequence[RemediationOutcome] = (),
         templates_dir: Path | None = None,
+        journal: RemediationSource | None = None,
     ) -> ReportInput:
         """The input for ``scan``, masked here (whatever the scan or journal holds)."""
         return cls(
@@ -47,6 +50,7 @@ class ReportInput:
             source_sha256=source_sha256,
             remediations=tuple(mask_outcome(o) for o in remediations),
             templates_dir=templates_dir,
+            journal=journal,
         )
 
     @cached_property
@@ -56,7 +60,9 @@ class ReportInput:
 
     @cached_property
     def view(self) -> ReportView:
-        return build_view(self.scan, self.source_sha256, self.remediations, self.rows)
+        return build_view(
+            self.scan, self.source_sha256, self.remediations, self.rows, journal=self.journal
+        )
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,9 @@ from typing import Any
 
 from ..errors import ResultsFileError
 from ..findings import SCHEMA_VERSION, ScanResult
+from ..json_limits import JsonLimitError, loads_bounded
+from ..phones import mask_scan
+from ..safe_text import clip, quote
 
 
 def dumps(scan: ScanResult) -> str:
@@ -30,6 +33,9 @@ def dumps(scan: ScanResult) -> str:
     return "{\n" + ",\n".join(parts) + "\n}\n"
 
 
+REPORT_MODE = 0o644  # readable by all, written by the owner only
+
+
 def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
@@ -39,8 +45,9 @@ def _umask() -> int:
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file, so a crash leaves no half file.
 
-    The file gets the usual permissions (0666 less the umask), not mkstemp's private 0600:
-    reports are meant to be shared.
+    The file gets 0644 less the umask (not mkstemp's private 0600: reports are meant to be
+    read by others, but never written by them). A symbolic link at ``path`` is replaced by the
+    file, never followed: its target is left untouched.
     """
     tmp = stage_file(path, text)
     try:
@@ -56,7 +63,7 @@ def stage_file(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, REPORT_MODE & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
     except BaseException:
@@ -84,10 +91,15 @@ def load_results(path: str | Path) -> tuple[ScanResult, bytes]:
 def parse_results(raw: bytes, p: str) -> ScanResult:
     """A report.json's bytes as a ScanResult; ``p`` names the source in messages."""
     try:
-        data: Any = json.loads(raw.decode("utf-8-sig"))  # the decoded text is dropped at once
+        data: Any = loads_bounded(raw.decode("utf-8-sig"))  # the text is dropped at once
+    except JsonLimitError as exc:
+        raise ResultsFileError(
+            f"results file {p} is not a report.json rdscan reads: {exc}",
+            hint="the file was not written by `rdscan scan` (or was edited); re-run the scan",
+        ) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ResultsFileError(
-            f"results file {p} is not valid JSON ({exc})",
+            f"results file {p} is not valid JSON ({clip(str(exc), 200)})",
             hint="the file is corrupt or truncated; re-run `rdscan scan` to produce a new one",
         ) from None
     if not isinstance(data, dict) or "schema_version" not in data:
@@ -97,7 +109,7 @@ def parse_results(raw: bytes, p: str) -> ScanResult:
         )
     if data["schema_version"] != SCHEMA_VERSION:
         raise ResultsFileError(
-            f"results file {p} has schema_version {data['schema_version']!r}; "
+            f"results file {p} has schema_version {quote(data['schema_version'])}; "
             f"this rdscan reads schema_version {SCHEMA_VERSION}",
             hint="re-render it with the rdscan version that wrote it, or re-run the scan",
         )
@@ -105,7 +117,7 @@ def parse_results(raw: bytes, p: str) -> ScanResult:
         scan = ScanResult.from_dict(data)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ResultsFileError(
-            f"results file {p} is incomplete or corrupt: bad or missing field {exc}",
+            f"results file {p} is incomplete or corrupt: bad or missing field {quote(exc, 200)}",
             hint="re-run `rdscan scan` to produce a new one",
         ) from None
-    return scan
+    return mask_scan(scan)  # it may come from elsewhere: masked as a scan is

@@ -17,6 +17,7 @@ from ..findings import (
     ExemptionInfo,
     FrameworkMapping,
     RemediationOutcome,
+    RemediationSource,
     Result,
     ScanResult,
     Status,
@@ -103,6 +104,7 @@ class ReportView:
     soon_count: int
     folders: tuple[FolderRow, ...]
     remediations: tuple[RemediationRow, ...]
+    journal: RemediationSource | None  # which journal the remediations came from, if any
     types: tuple[str, ...]  # member types present, for the filter
     warnings: tuple[str, ...]  # what the reader should know (e.g. partial data), from the scan
     source_sha256: str
@@ -164,6 +166,7 @@ def build_view(
     source_sha256: str,
     remediations: Sequence[RemediationOutcome] = (),
     rows: tuple[Result, ...] | None = None,
+    journal: RemediationSource | None = None,
 ) -> ReportView:
     """Everything the templates show, computed once from a masked scan (``ReportInput`` masks
     it); keeps API text as it is (the templates escape it). ``rows``: the scan's results in
@@ -249,6 +252,7 @@ def build_view(
         soon_count=sum(1 for x in exemptions if x.state == "expires soon"),
         folders=_folders(scan.results),
         remediations=remediation_rows,
+        journal=journal,
         types=tuple(sorted({r.type for r in scan.results})),
         warnings=tuple(scrub_text(w) for w in ev.warnings),
         source_sha256=source_sha256,

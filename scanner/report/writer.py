@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from ..errors import ConfigError
-from ..findings import RemediationOutcome, ScanResult
+from ..findings import RemediationOutcome, RemediationSource, ScanResult
 from .format import ReportInput
 from .registry import BY_NAME, RECORD, parse_formats
 from .results_file import stage_file
@@ -63,11 +63,13 @@ def render_rerendered(
     source_sha256: str,
     remediations: Sequence[RemediationOutcome] = (),
     templates_dir: Path | None = None,
+    journal: RemediationSource | None = None,
 ) -> dict[str, str]:
     """``{format: text}`` of ``formats`` (never report.json: the record they are made from,
-    named by ``source_sha256``), rendered from ``scan``; nothing written."""
+    named by ``source_sha256``), rendered from ``scan``; nothing written. ``journal`` names
+    the journal the ``remediations`` came from."""
     names = _rerenderable(formats)
-    data = ReportInput.of(scan, source_sha256, remediations, templates_dir)
+    data = ReportInput.of(scan, source_sha256, remediations, templates_dir, journal)
     return render_all(data, names)
 
 
@@ -175,9 +177,10 @@ def write_rerendered(
     source_sha256: str,
     remediations: Sequence[RemediationOutcome] = (),
     templates_dir: Path | None = None,
+    journal: RemediationSource | None = None,
 ) -> dict[str, Path]:
     """Write the reports of ``formats`` (never report.json, the record they are made from)
     into ``output_dir``, all rendered before any is renamed into place; returns
     ``{format: path}``."""
-    data = ReportInput.of(scan, source_sha256, remediations, templates_dir)
+    data = ReportInput.of(scan, source_sha256, remediations, templates_dir, journal)
     return _write_staged(_Staged(output_dir), render_each(data, _rerenderable(formats)))

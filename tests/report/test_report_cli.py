@@ -89,7 +89,11 @@ def test_report_with_journal_adds_remediated_section(tmp_path, golden_scan) -> N
     old = dataclasses.replace(golden_scan.evidence, started_at="2000-01-01T00:00:00Z")
     results = _saved(tmp_path, dataclasses.replace(golden_scan, evidence=old))
     journal = tmp_path / "remediation-journal.jsonl"
-    with JournalWriter(journal, operator_arn="acs:ram::1512345678901234:user/op") as w:
+    with JournalWriter(
+        journal,
+        operator_arn="acs:ram::1512345678901234:user/op",
+        scan_id=golden_scan.evidence.scan_id,  # only the report's own scan counts
+    ) as w:
         w.append("session_start", "started")
         w.append(
             "confirm", "confirmed", account_id="1000000000000003", phone_masked="86-139****4321"
