@@ -10,6 +10,7 @@ Python API::
                         seed=None) as srv:
         srv.endpoint      # "127.0.0.1:PORT": Config(endpoint=srv.endpoint, protocol="http")
         srv.script_fault(action="GetAccount", count=5, code="ServiceUnavailable", status=503)
+        srv.script_drop(action="ListAccounts", count=3)  # no answer: a connection error
         srv.call_counts(); srv.reset_counts(); srv.outbox(); srv.expire_codes()
         srv.set_rate_limit(100); srv.set_rate_limit(5, action="GetAccount")
         srv.set_rate_limit(None)  # the documented quotas again; srv.quotas() -> the table

@@ -191,6 +191,7 @@ class ScriptedFault:
     status: int
     message: str = ""
     retry_after_ms: int | None = None
+    drop: bool = False  # close the connection without an answer (an outage, not an API error)
 
 
 class FaultPlan:

@@ -39,6 +39,10 @@ MAX_BODY_BYTES = 1 << 20  # the RD APIs take a few short parameters; refuse anyt
 _METHODS = ("GET", "POST")
 
 
+class _Dropped(Exception):
+    """A scripted drop: the handler closes the connection without answering."""
+
+
 def _request_id() -> str:
     return str(uuid.uuid4()).upper()
 
@@ -290,6 +294,12 @@ class EmulatorServer:
             action, count, ScriptedFault(probe.code, probe.status, probe.message, retry_after_ms)
         )
 
+    def script_drop(self, action: str = "*", count: int = 1) -> None:
+        """The next ``count`` calls of ``action`` ("*" = any) get no answer: the emulator
+        closes the connection after reading the request (the client sees a connection error,
+        as in an outage or a reset by a middlebox)."""
+        self._faults.script(action, count, ScriptedFault("", 0, drop=True))
+
     def clear_faults(self) -> None:
         self._faults.clear()
 
@@ -331,7 +341,7 @@ class EmulatorServer:
             self._counts[action] += 1
 
     def handle(self, req: Incoming) -> tuple[int, dict[str, Any], dict[str, str]]:
-        """Answer one request: (HTTP status, JSON body, extra headers)."""
+        """Answer one request: (HTTP status, JSON body, extra headers); status 0: no answer."""
         status, body, headers = self._handle(req)
         if self.on_request is not None:
             key_id = req.params.get("AccessKeyId") or ""
@@ -370,6 +380,8 @@ class EmulatorServer:
                     raise ApiFault("MissingParameter", "Action is mandatory for this action.")
                 raise ApiFault("InvalidApi.NotFound")
             body = self._dispatch(req, route, action, version)
+        except _Dropped:
+            return 0, {}, {}
         except ApiFault as fault:
             return self._error(fault, request_id, host, product)
         except Exception as exc:  # a bug in the emulator: still a JSON answer
@@ -379,6 +391,8 @@ class EmulatorServer:
 
     def _dispatch(self, req: Incoming, route: Route, action: str, version: str) -> dict[str, Any]:
         scripted = self._faults.next_fault(action)
+        if scripted is not None and scripted.drop:
+            raise _Dropped()
         if scripted is not None:
             headers = {}
             if scripted.retry_after_ms:
@@ -482,6 +496,11 @@ class _Handler(BaseHTTPRequestHandler):
 
         req = Incoming(self.command, split.path or "/", query, form, body, header_values)
         status, payload, extra = self.emulator.handle(req)
+        if status == 0:  # a scripted drop: no answer at all
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
         xml_root = None
         if wants_xml(req.params):
             action = req.header("x-acs-action") or req.params.get("Action") or ""

@@ -201,3 +201,16 @@ def test_stop_ends_keep_alive_connection_threads(emulator):
             break
         threading.Event().wait(0.02)
     assert handler_threads() == []
+
+
+def test_scripted_drop_is_a_connection_error_not_an_api_error(emulator, rm):
+    from darabonba.exceptions import UnretryableException
+
+    srv = emulator()
+    client = rm(srv)
+    srv.script_drop(action="GetResourceDirectory", count=2)
+    for _ in range(2):
+        with pytest.raises(UnretryableException, match="without response"):
+            client.get_resource_directory()
+    assert client.get_resource_directory().body.request_id  # the third call is answered
+    assert srv.call_counts()["GetResourceDirectory"] == 3
