@@ -11,7 +11,14 @@ import click
 from ..errors import ConfigError
 from ..findings import RemediationOutcome, RemediationSource, ScanResult
 from ..policy import select_frameworks
-from ..report import RERENDERABLE, format_help, parse_formats, sha256_hex, write_rerendered
+from ..report import (
+    DEFAULT_RERENDERED,
+    RERENDERABLE,
+    format_help,
+    parse_formats,
+    sha256_hex,
+    write_rerendered,
+)
 from ..report.results_file import load_results
 from .common import printable
 
@@ -46,7 +53,7 @@ def _load_journal(
 @click.option(
     "--format",
     "formats",
-    default=",".join(RERENDERABLE),
+    default=",".join(DEFAULT_RERENDERED),
     show_default=True,
     envvar="RDSCAN_REPORT_FORMAT",
     metavar="FORMAT[,FORMAT...]",

@@ -29,8 +29,8 @@ from ..policy import (
     select_frameworks,
 )
 from ..report import (
+    DEFAULT_FORMATS,
     FILE_NAMES,
-    FORMATS,
     check_output_dir,
     format_help,
     parse_formats,
@@ -92,7 +92,7 @@ def scan_options(func: Callable[..., object]) -> Callable[..., object]:
         click.option(
             "--format",
             "formats",
-            default=",".join(FORMATS),
+            default=",".join(DEFAULT_FORMATS),
             show_default=True,
             envvar="RDSCAN_FORMAT",
             metavar="FORMAT[,FORMAT...]",

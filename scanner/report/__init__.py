@@ -18,6 +18,8 @@ from .csv_format import CSV_COLUMNS, csv_safe
 from .format import ReportFormat, ReportInput
 from .registry import (
     BY_NAME,
+    DEFAULT_FORMATS,
+    DEFAULT_RERENDERED,
     FILE_NAMES,
     FORMATS,
     RERENDERABLE,
@@ -35,6 +37,8 @@ from .writer import (
 __all__ = [
     "BY_NAME",
     "CSV_COLUMNS",
+    "DEFAULT_FORMATS",
+    "DEFAULT_RERENDERED",
     "FILE_NAMES",
     "FORMATS",
     "RERENDERABLE",

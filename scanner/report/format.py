@@ -82,3 +82,4 @@ class ReportFormat:
     render: Callable[[ReportInput], str]
     aliases: tuple[str, ...] = ()
     record: bool = False
+    default: bool = True  # written when --format is not given (machine formats: asked for)

@@ -8,7 +8,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from ..errors import ConfigError
-from . import csv_format, html_format, json_format, markdown_format
+from . import (
+    csv_format,
+    html_format,
+    json_format,
+    junit_format,
+    markdown_format,
+    ocsf_format,
+    sarif_format,
+)
 from .format import ReportFormat
 
 REGISTERED: tuple[ReportFormat, ...] = (
@@ -16,11 +24,16 @@ REGISTERED: tuple[ReportFormat, ...] = (
     markdown_format.FORMAT,
     json_format.FORMAT,
     csv_format.FORMAT,
+    sarif_format.FORMAT,
+    ocsf_format.FORMAT,
+    junit_format.FORMAT,
 )
 
 BY_NAME: Mapping[str, ReportFormat] = {f.name: f for f in REGISTERED}
 FORMATS: tuple[str, ...] = tuple(f.name for f in REGISTERED)  # every format, in this order
+DEFAULT_FORMATS: tuple[str, ...] = tuple(f.name for f in REGISTERED if f.default)
 RERENDERABLE: tuple[str, ...] = tuple(f.name for f in REGISTERED if not f.record)
+DEFAULT_RERENDERED: tuple[str, ...] = tuple(n for n in RERENDERABLE if BY_NAME[n].default)
 FILE_NAMES: Mapping[str, str] = {f.name: f.file_name for f in REGISTERED}
 RECORD: ReportFormat = next(f for f in REGISTERED if f.record)
 
