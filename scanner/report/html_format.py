@@ -59,6 +59,7 @@ def _charts(view: ReportView) -> tuple[str, str]:
             svg.Bar(
                 f"({len(rest):,} more folders)",
                 tuple(svg.Segment(s.value, merged[s.value], status_css(s)) for s in STATUS_ORDER),
+                summary=True,
             )
         )
     return donut, svg.stacked_bars(bars, caption="Members per folder, by result")

@@ -24,6 +24,7 @@ class Segment:
 class Bar:
     label: str  # e.g. a folder path (comes from the API: escaped here)
     segments: tuple[Segment, ...]
+    summary: bool = False  # a sum of other items ("N more folders"): counts as text, no bar
 
     @property
     def total(self) -> int:
@@ -90,10 +91,12 @@ def _shorten(text: str, limit: int) -> str:
 
 
 def stacked_bars(bars: Sequence[Bar], *, caption: str, width: int = 880) -> str:
-    """One horizontal stacked bar per item, scaled to the largest total, with counts as text."""
+    """One horizontal stacked bar per item, scaled to the largest real item (a ``summary`` bar
+    is written as text only, so a sum of many folders never shrinks the others to stubs),
+    with counts as text."""
     label_w, count_w, row_h = 230, 300, 22
     plot_w = width - label_w - count_w
-    most = max((b.total for b in bars), default=0) or 1
+    most = max((b.total for b in bars if not b.summary), default=0) or 1
     height = 8 + row_h * max(len(bars), 1)
     parts = [
         f'<svg class="chart bars" role="img" '
@@ -111,7 +114,7 @@ def stacked_bars(bars: Sequence[Bar], *, caption: str, width: int = 880) -> str:
         )
         x = float(label_w)
         for seg in bar.segments:
-            if not seg.count:
+            if not seg.count or bar.summary:
                 continue
             w = plot_w * seg.count / most
             parts.append(
