@@ -134,8 +134,9 @@ def test_page_fits_1024px_without_sideways_scrolling(driver, tmp_path, synthetic
     assert widths[0] <= widths[1]
     # a status cell never wraps: its text is on one line
     heights = driver.execute_script(
-        "return Array.prototype.map.call(document.querySelectorAll('#members tbody td:nth-child(5)'),"
-        " function (td) { var r = document.createRange(); r.selectNodeContents(td);"
+        "return Array.prototype.map.call("
+        "document.querySelectorAll('#members tbody td:nth-child(5)'), function (td) {"
+        " var r = document.createRange(); r.selectNodeContents(td);"
         " return r.getClientRects().length; });"
     )
     assert set(heights) == {1}
