@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 
 from ..errors import ConfigError
 from . import (
+    action_plan_format,
     csv_format,
     html_format,
     json_format,
@@ -24,6 +25,7 @@ REGISTERED: tuple[ReportFormat, ...] = (
     markdown_format.FORMAT,
     json_format.FORMAT,
     csv_format.FORMAT,
+    action_plan_format.FORMAT,
     sarif_format.FORMAT,
     ocsf_format.FORMAT,
     junit_format.FORMAT,
