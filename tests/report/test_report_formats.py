@@ -122,8 +122,17 @@ def test_each_format_is_written_and_reads_back(fmt, tmp_path, golden_scan, outco
     elif fmt == "csv":
         rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
         assert len(rows) == len(golden_scan.results) + 1
-    else:
+    elif fmt == "json":
         assert json.loads(text)["summary"] == golden_scan.summary
+    elif fmt == "action-plan":
+        rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
+        assert len(rows) == golden_scan.summary["FAIL"] + 1
+    elif fmt == "sarif":
+        assert json.loads(text)["version"] == "2.1.0"
+    elif fmt == "ocsf":
+        assert len(json.loads(text)) == len(golden_scan.results)
+    else:
+        assert fmt == "junit" and text.startswith("<?xml")
 
 
 def test_rerendering_names_the_file_on_disk(tmp_path, golden_scan) -> None:  # type: ignore[no-untyped-def]
