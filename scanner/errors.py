@@ -32,6 +32,10 @@ class CredentialsError(ConfigError):
     """No credentials could be found, or they were refused."""
 
 
+class NotManagementAccount(ConfigError):
+    """The caller belongs to a member account that may not list the directory's members."""
+
+
 class FixtureError(ConfigError):
     """An emulator fixture file is malformed."""
 

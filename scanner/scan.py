@@ -16,7 +16,7 @@ from . import __version__
 from .client.settings import Settings
 from .clock import rfc3339, utc_now
 from .engine import evaluate, unknown_statuses, unmatched_exemptions, unmatched_scope_folders
-from .findings import Evidence, FrameworkMapping, ScanResult, Status
+from .findings import Caller, Evidence, FrameworkMapping, ScanResult, Status
 from .phones import mask_scan
 from .policy import Exemptions, Policy
 
@@ -34,6 +34,18 @@ class ScanRequest:
     today: dt.date | None = None  # the day exemptions are judged against; default: today (UTC)
     frameworks: FrameworkMapping | None = None  # recorded in report.json for the Control section
     exemptions_ignored: bool = False  # --no-exemptions: evaluated as if no exemption existed
+
+
+def root_identity_warning(caller: Caller) -> list[str]:
+    """A warning when the AccessKey is the root identity's (GetCallerIdentity IdentityType
+    ``Account``, ARN ``acs:ram::<id>:root``): it can do anything in the account."""
+    if caller.identity_type == "Account" or caller.arn.endswith(":root"):
+        return [
+            f"the caller is the root identity of account {caller.account_id} (an AccessKey of "
+            "the account itself): use a RAM user or role with only the read-only policy "
+            "(`rdscan print-policy audit`), and disable the root AccessKey"
+        ]
+    return []
 
 
 def new_scan_id(moment: dt.datetime) -> str:
@@ -60,10 +72,16 @@ def run_scan(
     started = now()
     client = client or RdClient(settings)
     caller = client.caller_identity()
-    inventory = collect(client, concurrency=settings.concurrency, progress=progress)
+    inventory = collect(
+        client,
+        concurrency=settings.concurrency,
+        progress=progress,
+        caller_account_id=caller.account_id,
+    )
     today = request.today or started.date()
     results = evaluate(request.policy, request.exemptions, inventory, today)
-    stale = [
+    stale = [*root_identity_warning(caller)]
+    stale += [
         f"policy scope folder {rule} matches no folder of this directory: mistyped?"
         for rule in unmatched_scope_folders(request.policy, inventory)
     ]

@@ -24,7 +24,14 @@ from typing import Any
 
 from ..client.model import AccountPhone
 from ..client.sdk import RdClient
-from ..errors import ApiError, AuthError, ConnectionFailed, NotFound
+from ..errors import (
+    ApiError,
+    AuthError,
+    ConnectionFailed,
+    NotFound,
+    NotManagementAccount,
+    ServiceUnavailable,
+)
 from ..phones import mask_phones_in
 from .model import Directory, Folder, Inventory, Member
 
@@ -43,19 +50,43 @@ def collect(
     concurrency: int,
     progress: Progress | None = None,
     on_page: Callable[[int, int], None] | None = None,
+    caller_account_id: str | None = None,
 ) -> Inventory:
     """Read the whole directory. ``progress(done, total)`` follows the GetAccount calls;
-    ``on_page(page_number, total_count)`` is called after each ListAccounts page."""
+    ``on_page(page_number, total_count)`` is called after each ListAccounts page.
+
+    ``caller_account_id`` (GetCallerIdentity's AccountId) tells the management account from a
+    member: GetResourceDirectory answers a member too, with the directory it belongs to
+    (ResourceManager 2020-03-31 GetResourceDirectory page), so the caller is compared with
+    MasterAccountId. A member that may list the members (a delegated administrator; the
+    ListAccounts page allows "the management account and delegated administrator accounts of
+    trusted services") scans, each action it may not call named; any other member is refused
+    with ``NotManagementAccount`` before anything else is read.
+    """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     directory = client.get_resource_directory()
     warnings: list[str] = []
+    delegated = caller_kind(caller_account_id, directory) == MEMBER
+    if delegated:
+        assert caller_account_id is not None
+        check_member_may_list(client, directory, caller_account_id)
+        warnings.append(
+            f"scanned by account {caller_account_id}, a member of the directory (a delegated "
+            f"administrator), not its management account {directory.master_account_id}: "
+            "what it may not read is named below and in the members' reasons"
+        )
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="rdscan") as pool:
         try:
             folders = walk_folders(client, directory, pool)
             walked = True
-        except AuthError as err:  # names unreadable: members are still read, paths show ids
-            warnings.append(f"folder names could not be read, paths show ids: {err}")
+        except (AuthError, NotFound) as err:  # names unreadable: members read, paths show ids
+            if isinstance(err, NotFound) and not (delegated and _denied_to_member(err)):
+                raise
+            warnings.append(
+                f"folder names could not be read ({err.action or 'the folder APIs'} is not "
+                f"allowed for this caller), paths show ids: {err}"
+            )
             root = Folder(directory.root_folder_id, ROOT_NAME, None, ROOT_NAME)
             folders, walked = {root.id: root}, False
         accounts, unconfirmed = list_all_accounts(client, on_page=on_page)
@@ -65,7 +96,12 @@ def collect(
         folders = resolver.folders
         warnings.extend(resolver.warnings)
         phones = _read_phones(
-            client, [a["AccountId"] for a in accounts], pool, concurrency, progress
+            client,
+            [a["AccountId"] for a in accounts],
+            pool,
+            concurrency,
+            progress,
+            delegated=delegated,
         )
     members = tuple(
         _member(a, folders, phones[a["AccountId"]], a["AccountId"] in unconfirmed) for a in accounts
@@ -226,6 +262,8 @@ def _read_phones(
     pool: ThreadPoolExecutor,
     concurrency: int,
     progress: Progress | None,
+    *,
+    delegated: bool = False,
 ) -> dict[str, AccountPhone | ApiError]:
     results: dict[str, AccountPhone | ApiError] = {}
     total = len(account_ids)
@@ -233,6 +271,7 @@ def _read_phones(
         progress(0, total)
 
     breaker = _Breaker(threshold=max(BREAKER_MIN, 2 * concurrency))
+    denied: list[ApiError] = []  # a delegated administrator that may not call GetAccount
 
     def read(aid: str) -> AccountPhone | ApiError:
         if breaker.open is not None:
@@ -241,8 +280,25 @@ def _read_phones(
                 action="GetAccount",
                 hint=breaker.hint,
             )
+        if denied:
+            return denied[0]
         try:
             phone = client.get_account_phone(aid)
+        except (AuthError, NotFound) as err:
+            if delegated and (isinstance(err, AuthError) or _denied_to_member(err)):
+                refusal = AuthError(
+                    "GetAccount (2022-04-19) is not allowed for this delegated administrator, "
+                    f"so no member's phone could be read: {err}",
+                    code=err.code,
+                    status=err.status,
+                    request_id=err.request_id,
+                    action="GetAccount",
+                    hint="scan with a RAM user or role of the management account",
+                )
+                denied.append(refusal)
+                return refusal
+            breaker.record(err)
+            return err.with_traceback(None)
         except ApiError as err:  # after retries: the member is kept with the reason
             breaker.record(err)
             return err.with_traceback(None)  # kept per member: not its frames, SDK objects
@@ -260,6 +316,44 @@ def _read_phones(
             future.cancel()
         raise
     return results
+
+
+MANAGEMENT = "management account"
+MEMBER = "member account"
+
+
+def caller_kind(caller_account_id: str | None, directory: Directory) -> str:
+    """``MANAGEMENT`` when the caller's account is the directory's MasterAccountId (or either
+    is unknown), else ``MEMBER``."""
+    if not caller_account_id or not directory.master_account_id:
+        return MANAGEMENT
+    return MANAGEMENT if caller_account_id == directory.master_account_id else MEMBER
+
+
+def _denied_to_member(err: ApiError) -> bool:
+    """What the RD APIs answer a member account for an action it may not call. UNVERIFIED:
+    the documentation does not say; the emulator plays EntityNotExists.ResourceDirectory (the
+    answer for a directory the caller cannot see) or NoPermission."""
+    return isinstance(err, AuthError) or err.code == "EntityNotExists.ResourceDirectory"
+
+
+def check_member_may_list(client: RdClient, directory: Directory, caller_account_id: str) -> None:
+    """One ListAccounts call of one member: a member account that is not a delegated
+    administrator is refused (``NotManagementAccount``, exit 2) with the fix; an outage stays an
+    outage (exit 3)."""
+    try:
+        client.list_accounts_page(1, 1)
+    except ServiceUnavailable:
+        raise
+    except ApiError as err:
+        raise NotManagementAccount(
+            f"the caller belongs to account {caller_account_id}, a member of resource directory "
+            f"{directory.id}, not its management account {directory.master_account_id}; "
+            f"ListAccounts refused it: {err}",
+            hint=f"run with a RAM user or role of the management account "
+            f"{directory.master_account_id}, or make account {caller_account_id} a delegated "
+            "administrator of a trusted service (then it may list the members)",
+        ) from None
 
 
 class _Breaker:
