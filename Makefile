@@ -28,6 +28,7 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/scan_throughput.py
+	$(BIN)/python bench/scan_quota_pacing.py
 	$(BIN)/python bench/scan_scale.py
 	$(BIN)/python bench/report_render.py
 	$(BIN)/python bench/emulator_throughput.py
