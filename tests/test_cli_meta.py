@@ -70,6 +70,7 @@ def test_the_walk_finds_every_documented_command():
         "emulator generate",
         "print-policy",
         "verify-journal",
+        "doctor",
     ):
         assert expected in names
 

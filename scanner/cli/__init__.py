@@ -30,6 +30,11 @@ COMMANDS: dict[str, LazyCommand] = {
         "scan_cmd",
         "Run the whole job on the bundled sample directory, against the local emulator.",
     ),
+    "doctor": LazyCommand(
+        "doctor_cmd",
+        "Check, read-only, that a scan would work with these settings (credentials, caller,\n"
+        "permissions, endpoints, TLS, clock, proxy, quotas).",
+    ),
     "report": LazyCommand(
         "report_cmd", "Re-render reports from a saved RESULTS.json (no network)."
     ),

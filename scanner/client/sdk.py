@@ -217,6 +217,13 @@ class RdClient:
                 return folders
             page += 1
 
+    def list_folders_page(self, parent_id: str, page_size: int = _PAGE_SIZE_MAX) -> dict[str, Any]:
+        """One page of ListFoldersForParent (2020-03-31): the raw body."""
+        request = rm_models.ListFoldersForParentRequest(
+            parent_folder_id=parent_id, page_number=1, page_size=page_size
+        )
+        return self._list_folders_page(request)
+
     def _list_folders_page(self, request: rm_models.ListFoldersForParentRequest) -> dict[str, Any]:
         return self._call(
             "ListFoldersForParent",
@@ -444,7 +451,33 @@ class RdClient:
         client = self._credentials()
         key_id = str(client.get_credential().access_key_id or "")
         shown = f"{key_id[:4]}...{key_id[-3:]}" if len(key_id) > 10 else "***"
-        return self.credential_source, shown
+        return describe_credential_source(self.credential_source, self.settings), shown
+
+
+_SOURCES = (  # alibabacloud-credentials 1.0.12 provider names -> where the key came from
+    ("default/env", "environment (ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET)"),
+    ("default/cli_profile", "aliyun CLI profile (~/.aliyun/config.json)"),
+    ("cli_profile", "aliyun CLI profile (~/.aliyun/config.json)"),
+    ("default/profile", "credentials file (~/.alibabacloud/credentials.ini)"),
+    ("profile", "credentials file (~/.alibabacloud/credentials.ini)"),
+    ("default/oidc_role_arn", "OIDC role (ALIBABA_CLOUD_OIDC_TOKEN_FILE)"),
+    ("default/ecs_ram_role", "ECS instance RAM role (metadata service)"),
+    ("default/credentials_uri", "credentials URI (ALIBABA_CLOUD_CREDENTIALS_URI)"),
+    ("static_sts", "AccessKey and STS token given to rdscan"),
+    ("static_ak", "AccessKey given to rdscan"),
+)
+
+
+def describe_credential_source(provider_name: str, settings: Settings) -> str:
+    """Where the credentials came from, in words, with the provider name: never a secret."""
+    name = provider_name or ""
+    base = name.removeprefix("ram_role_arn/") if name.startswith("ram_role_arn") else name
+    text = next((t for prefix, t in _SOURCES if base.startswith(prefix)), base or "unknown")
+    if settings.profile and "profile" in base:
+        text += f", profile {settings.profile}"
+    if name.startswith("ram_role_arn"):
+        text = f"role {settings.role_arn} (--role-arn) assumed with {text}"
+    return f"{text} [{name}]" if name else text
 
 
 class _AssumeRoleProvider(ICredentialsProvider):

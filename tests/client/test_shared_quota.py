@@ -38,7 +38,7 @@ def test_a_scan_and_a_second_client_of_the_same_account_both_finish(
                 other_reads.append(
                     other.get_account_phone(ids[i % len(ids)]).has_secure_mobile_phone
                 )
-            except Exception as exc:  # noqa: BLE001 - the test reports any failure
+            except Exception as exc:  # the test reports any failure
                 other_errors.append(exc)
             i += 1
 
