@@ -35,7 +35,10 @@ DETAILS: dict[ExitCode, str] = {
         "`remediate`: a member was left undone (failed, invalid number, not run) or `--dry-run` "
         "found a problem; `verify-journal`: the chain is broken"
     ),
-    ExitCode.INCOMPLETE: "an ERROR result wins over 1",
+    ExitCode.INCOMPLETE: (
+        "an ERROR result wins over 1; also when the service did not answer the identity or "
+        "listing calls after every retry (throttling, 5xx, connection): retry later"
+    ),
 }
 
 
