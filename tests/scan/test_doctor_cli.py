@@ -143,3 +143,21 @@ def test_https_and_tls_verification(tmp_path, emulator, with_ca):
     else:
         assert proc.returncode == 2, proc.stdout + proc.stderr
         assert "First thing to fix: TLS" in proc.stdout and "--ca-bundle" in proc.stdout
+
+
+def test_the_clock_offset_from_the_server_date(tmp_path, emulator):
+    srv = emulator(clock_skew_s=-120)  # the server's clock 2 minutes behind: a warning
+    proc = _doctor(tmp_path, srv)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    offset = next(line for line in proc.stdout.splitlines() if line.startswith("Clock offset"))
+    seconds = int(offset.split()[2])
+    assert 118 <= seconds <= 122, offset
+    assert "Warning: the local clock is +1" in proc.stdout and "sync it (NTP)" in proc.stdout
+
+
+def test_a_clock_too_far_off_is_the_first_thing_to_fix(tmp_path, emulator):
+    srv = emulator(clock_skew_s=1200)  # beyond the 15 minutes the API accepts
+    proc = _doctor(tmp_path, srv)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "First thing to fix: GetCallerIdentity: InvalidTimeStamp" in proc.stdout
+    assert "sync it (NTP)" in proc.stdout
