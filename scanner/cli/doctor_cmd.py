@@ -33,10 +33,13 @@ from .common import connection_options, printable
     show_default=True,
 )
 def doctor(settings: Settings, remediate: bool, fmt: str) -> None:
-    """Check, read-only, that a scan would work with these settings: where the credentials
-    come from and who they are; management account, delegated administrator or member; each
-    API action the scan (and with --remediate, remediation) needs, allowed / denied / unknown;
-    endpoints, TLS, proxy; the local clock against the server's; the quotas rdscan paces at.
+    """Check, read-only, that a scan would work with these settings (credentials, caller,
+    permissions, endpoints, TLS, clock, proxy, quotas).
+
+    It shows where the credentials come from and who they are; management account, delegated
+    administrator or member; each API action the scan (and with --remediate, remediation)
+    needs, allowed / denied / unknown; endpoints, TLS, proxy; the local clock against the
+    server's; the quotas rdscan paces at.
 
     Sends no SMS and binds nothing. Exit 0 when a scan would work, 2 when it would not (the
     first thing to fix is named), 3 when the service did not answer (retry later).
