@@ -264,6 +264,37 @@ class FrameworkMapping:
 
 
 @dataclass(frozen=True)
+class ControlRef:
+    """A control of a compliance framework that the policy's check relates to.
+
+    ``relation``: ``supporting`` (the check gives evidence towards the control; the default)
+    or ``equivalent`` (the framework names this exact control).
+    """
+
+    framework: str  # e.g. "CIS Alibaba Cloud Foundation Benchmark v1.0.0"
+    id: str  # the control's id in the framework, e.g. "1.3"
+    title: str  # "" when the policy gives none
+    relation: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "framework": self.framework,
+            "id": self.id,
+            "title": self.title,
+            "relation": self.relation,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ControlRef:
+        return cls(
+            framework=str(data["framework"]),
+            id=str(data["id"]),
+            title=str(data.get("title") or ""),
+            relation=str(data.get("relation") or "supporting"),
+        )
+
+
+@dataclass(frozen=True)
 class Evidence:
     """Who ran the scan, when, against what, with which policy."""
 
@@ -285,6 +316,8 @@ class Evidence:
     policy_title: str = ""  # the control's metadata, from the policy file
     policy_rationale: str = ""
     policy_remediation: str = ""
+    policy_severity: str = ""  # critical | high | medium | low | info ("" in older files)
+    related_controls: tuple[ControlRef, ...] = ()  # () in older files
     as_of: str = ""  # ISO date exemption expiry was judged against ("" in older files)
     exemptions_name: str = ""  # the exemptions file's name (no folder); "" when none
     exemptions_count: int = 0  # entries in that file
@@ -414,6 +447,8 @@ class ScanResult:
                     "title": ev.policy_title,
                     "rationale": ev.policy_rationale,
                     "remediation": ev.policy_remediation,
+                    "severity": ev.policy_severity,
+                    "related_controls": [c.to_dict() for c in ev.related_controls],
                 },
                 "as_of": ev.as_of,
                 "exemptions": (
@@ -488,6 +523,10 @@ class ScanResult:
             policy_title=str(policy.get("title") or ""),
             policy_rationale=str(policy.get("rationale") or ""),
             policy_remediation=str(policy.get("remediation") or ""),
+            policy_severity=str(policy.get("severity") or ""),
+            related_controls=tuple(
+                ControlRef.from_dict(c) for c in policy.get("related_controls") or ()
+            ),
             as_of=str(scan.get("as_of") or ""),
             exemptions_name=str((scan.get("exemptions") or {}).get("name") or ""),
             exemptions_count=int((scan.get("exemptions") or {}).get("count") or 0),

@@ -16,7 +16,7 @@ from . import __version__
 from .client.settings import Settings
 from .clock import rfc3339, utc_now
 from .engine import evaluate, unknown_statuses, unmatched_exemptions, unmatched_scope_folders
-from .findings import Caller, Evidence, FrameworkMapping, ScanResult, Status
+from .findings import Caller, ControlRef, Evidence, FrameworkMapping, ScanResult, Status
 from .phones import mask_scan
 from .policy import Exemptions, Policy
 
@@ -124,6 +124,11 @@ def run_scan(
         policy_title=request.policy.title,
         policy_rationale=request.policy.rationale.strip(),
         policy_remediation=request.policy.remediation.strip(),
+        policy_severity=request.policy.severity.value,
+        related_controls=tuple(
+            ControlRef(c.framework, c.control, c.title, c.relation)
+            for c in request.policy.related_controls
+        ),
         as_of=today.isoformat(),
         exemptions_name=Path(request.exemptions.source).name if request.exemptions.source else "",
         exemptions_count=len(request.exemptions.entries),

@@ -7,10 +7,13 @@ without its value, a file argument that does not exist) is a usage error: exit 2
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import click
 import pytest
+from click.core import ParameterSource
 from click.testing import CliRunner
 
 from scanner.cli import main
@@ -55,7 +58,7 @@ def _usage_error(args: tuple[str, ...]) -> None:
 
 def test_the_walk_finds_every_documented_command():
     names = {" ".join(p) for p in COMMANDS}
-    # design.md's command line, plus the commands issue 5 adds
+    # the documented command line (README), plus the commands issue 5 adds
     for expected in (
         "scan",
         "demo",
@@ -200,3 +203,59 @@ def test_startup_imports_no_sdk(args):
         [sys.executable, "-c", code], env=child_process_env(), capture_output=True, text=True
     )
     assert "HEAVY []" in out.stdout, out.stdout + out.stderr
+
+
+def _sample(param: click.Option, tmp: Path) -> str:
+    """A value of the option's type, as it would appear in the environment."""
+    t = param.type
+    if param.is_flag:
+        return "1"
+    if isinstance(t, click.Choice):
+        return str(list(t.choices)[-1])
+    if isinstance(t, click.DateTime):
+        return "2026-01-02"
+    if isinstance(t, click.types.IntParamType):
+        return "7"
+    if isinstance(t, click.types.FloatParamType):
+        return "0.5"
+    if isinstance(t, click.Path):
+        if t.exists and not t.file_okay:
+            return str(tmp)
+        path = tmp / "some.file"
+        path.write_text("x")
+        return str(path)
+    return "abc"
+
+
+OPTIONS = [
+    (path, cmd, p)
+    for path, cmd in LEAVES.items()
+    for p in cmd.params
+    if isinstance(p, click.Option) and p.name not in ("help", "version")
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "command", "option"),
+    OPTIONS,
+    ids=[f"{' '.join(p)} {o.opts[-1]}" for p, _, o in OPTIONS],
+)
+def test_every_option_reads_its_rdscan_variable(path, command, option, tmp_path, monkeypatch):
+    """README: every option of every command also reads an RDSCAN_* environment variable."""
+    names = [option.envvar] if isinstance(option.envvar, str) else list(option.envvar or ())
+    assert names and all(n.startswith("RDSCAN_") for n in names), (path, option.opts)
+    for var in [k for k in os.environ if k.startswith("RDSCAN_")]:
+        monkeypatch.delenv(var)
+    monkeypatch.setenv(names[0], _sample(option, tmp_path))
+    ctx = command.make_context(" ".join(path), [], resilient_parsing=True)
+    assert ctx.get_parameter_source(option.name) is ParameterSource.ENVIRONMENT, names[0]
+    if option.is_flag and option.is_bool_flag:
+        assert ctx.params[option.name] is True, names[0]
+
+
+def test_rdscan_no_history_is_read(tmp_path, monkeypatch):
+    monkeypatch.setenv("RDSCAN_NO_HISTORY", "1")
+    ctx = main.get_command(click.Context(main), "scan").make_context(  # type: ignore[union-attr]
+        "scan", [], resilient_parsing=True
+    )
+    assert ctx.params["no_history"] is True

@@ -79,6 +79,7 @@ class _Group(click.Group):
         if cmd_name not in self.commands and cmd_name in COMMANDS:
             module = importlib.import_module(f"{__name__}.{COMMANDS[cmd_name].module}")
             for command in module.COMMANDS:
+                name_env_vars(command)
                 self.commands.setdefault(command.name or "", command)
         return self.commands.get(cmd_name)
 
@@ -139,3 +140,29 @@ def _safe(text: str) -> str:
 @click.version_option(__version__, prog_name="rdscan")
 def main() -> None:
     """Audit an Alibaba Cloud Resource Directory for members without a secure mobile phone."""
+
+
+def env_var_name(option: click.Option, group: str = "") -> str:
+    """The environment variable an option reads when it names none itself:
+    ``RDSCAN_<OPTION>`` (``--no-history``: ``RDSCAN_NO_HISTORY``), or
+    ``RDSCAN_<GROUP>_<OPTION>`` for a command of a group (``history list --limit``:
+    ``RDSCAN_HISTORY_LIMIT``). Options that share a meaning across commands share a name set
+    explicitly (``RDSCAN_HISTORY``, ``RDSCAN_SITE``...)."""
+    longest = max(option.opts, key=len).lstrip("-")
+    parts = [group, longest] if group else [longest]
+    return "RDSCAN_" + "_".join(parts).upper().replace("-", "_")
+
+
+def name_env_vars(command: click.Command, group: str = "") -> None:
+    """Every option of ``command`` (and of its sub-commands) reads an RDSCAN_* variable and
+    shows it in ``--help`` (README: "Every option of every command"). Run as each command is
+    loaded."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            name_env_vars(sub, command.name or "")
+        return
+    for param in command.params:
+        if isinstance(param, click.Option):
+            if not param.envvar:
+                param.envvar = env_var_name(param, group)
+            param.show_envvar = True

@@ -159,11 +159,12 @@ def describe_policy(p: Policy) -> str:
         "Remediation:",
         textwrap.indent(p.remediation.strip(), "  "),
         "",
-        "Related controls (related, not claimed):",
+        "Related controls:",
     ]
-    lines += [f"  {c.framework} {c.control} ({c.relation})" for c in p.related_controls] or [
-        "  none"
-    ]
+    lines += [
+        f"  {c.framework} {c.control}{(' ' + c.title) if c.title else ''} ({c.relation})"
+        for c in p.related_controls
+    ] or ["  none"]
     lines += ["", "Scope:", *_scope_lines(p.scope), "", _cloud_line(p)]
     return "\n".join(printable(line) for chunk in lines for line in chunk.split("\n"))
 

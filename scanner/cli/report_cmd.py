@@ -63,18 +63,21 @@ def _load_journal(
     "--output-dir",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
+    envvar="RDSCAN_REPORT_OUTPUT_DIR",  # not RDSCAN_OUTPUT_DIR: a scan setting must not move it
     help="Where to write the reports (default: the folder of RESULTS.json).",
 )
 @click.option(
     "--journal",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
+    envvar="RDSCAN_REPORT_JOURNAL",  # not RDSCAN_JOURNAL: that is where remediate writes
     help="A remediation journal: adds a 'remediated since the scan' section (only lines of "
     "this scan's members are used).",
 )
 @click.option(
     "--expect-head",
     metavar="SHA256",
+    envvar="RDSCAN_REPORT_EXPECT_HEAD",  # goes with --journal (RDSCAN_REPORT_JOURNAL)
     help="The journal's chain head printed at the end of the remediation run: refuse another.",
 )
 @click.option(

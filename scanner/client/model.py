@@ -1,7 +1,7 @@
 """The values the client hands out for the phone calls (pure; no SDK import).
 
 Source: GetAccount, SendVerificationCodeForBindSecureMobilePhone and BindSecureMobilePhone of
-ResourceDirectoryMaster 2022-04-19 (see /work/shared/docs/alibaba-rd-api.md for the wire facts).
+ResourceDirectoryMaster 2022-04-19 (Alibaba Cloud API reference, Resource Management).
 """
 
 from __future__ import annotations

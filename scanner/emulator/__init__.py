@@ -1,4 +1,4 @@
-"""Local emulator of the Alibaba Cloud Resource Directory API (see design.md, "Emulator fixture").
+"""Local emulator of the Alibaba Cloud Resource Directory API (fixture format: docs/fixture.md).
 
 Python API::
 

@@ -289,8 +289,9 @@ def load_fixture(path: str | Path) -> Fixture:
     except RecursionError:
         raise FixtureError(
             f"fixture {p} is nested too deeply to be a fixture",
-            hint="give a fixture in the format of design.md (site, resource_directory, folders, "
-            "accounts, callers)",
+            hint="give a fixture with site, resource_directory, folders, accounts and callers: "
+            f"start from the bundled sample ({sample_fixture_path()}) or `rdscan emulator "
+            "generate`",
         ) from None
 
 

@@ -91,7 +91,7 @@ def generate_fixture(
     missing_ratio: float = 0.3,
     site: str = "cn",
 ) -> dict[str, Any]:
-    """A fixture dict (design.md format) with ``accounts`` members, the management account
+    """A fixture dict (docs/fixture.md format) with ``accounts`` members, the management account
     first, and the standard callers. About ``missing_ratio`` of the other members have no
     secure mobile phone bound."""
     if accounts < 1:

@@ -26,6 +26,7 @@ from . import yamlcheck as yc
 from .frameworks import FrameworkMapping, is_mapping_file, parse_frameworks
 from .model import (
     CLOUD_ACCOUNT_RESULTS,
+    LEGACY_RELATIONS,
     MEMBER_STATUSES,
     MEMBER_TYPES,
     RELATIONS,
@@ -39,7 +40,8 @@ from .model import (
 )
 
 _RELATION_HINT = (
-    "relation must be 'related': rdscan relates its check to a control, never claims it"
+    "relation must be 'supporting' (the check gives evidence towards the control) or "
+    "'equivalent' (the framework names this exact control)"
 )
 _POLICY_KEYS = (
     "id",
@@ -238,17 +240,19 @@ def _related_controls(node: Node, ctx: yc.Problems) -> tuple[RelatedControl, ...
         return None
     out: list[RelatedControl] = []
     seen: dict[tuple[str, str], int] = {}
-    allowed = ("framework", "control", "relation")
+    allowed = ("framework", "control", "title", "relation")
     for child in node.value:
         keys = yc.mapping(child, ctx, "related_controls item", allowed)
         if keys is None:
             continue
-        yc.require(keys, allowed, child, ctx, "related_controls item")
+        yc.require(keys, ("framework", "control"), child, ctx, "related_controls item")
         fw = yc.text(keys["framework"][1], ctx, "framework") if "framework" in keys else None
         ctl = (
             yc.text(keys["control"][1], ctx, "control", numbers=True) if "control" in keys else None
         )
-        rel = yc.text(keys["relation"][1], ctx, "relation") if "relation" in keys else None
+        title = yc.text(keys["title"][1], ctx, "title") if "title" in keys else ""
+        rel = yc.text(keys["relation"][1], ctx, "relation") if "relation" in keys else "supporting"
+        rel = LEGACY_RELATIONS.get(rel, rel) if rel is not None else None
         if rel is not None and rel not in RELATIONS:
             ctx.add(keys["relation"][1], f"{_RELATION_HINT} (got {rel!r})")
             rel = None
@@ -261,7 +265,7 @@ def _related_controls(node: Node, ctx: yc.Problems) -> tuple[RelatedControl, ...
             )
             continue
         seen[(fw, ctl)] = child.start_mark.line + 1
-        out.append(RelatedControl(fw, ctl, rel))
+        out.append(RelatedControl(fw, ctl, rel, title or ""))
     return tuple(out)
 
 

@@ -43,7 +43,11 @@ def is_known_status(status: str) -> bool:
     return status in MEMBER_STATUSES
 
 
-RELATIONS = ("related",)  # rdscan never claims to satisfy a control, only to relate to it
+# How the check relates to a framework's control: "supporting" (it gives evidence towards the
+# control) unless the framework names this exact control ("equivalent"). Policy files written
+# before may say "related": it is read as "supporting".
+RELATIONS = ("supporting", "equivalent")
+LEGACY_RELATIONS = {"related": "supporting"}
 CLOUD_ACCOUNT_RESULTS = (Status.FAIL, Status.SKIPPED)
 SOON_DAYS = 30  # an exemption ending within this many days (0 = ends today) "expires soon"
 
@@ -60,8 +64,9 @@ def expires_soon(days_left: int, soon_days: int = SOON_DAYS) -> bool:
 @dataclass(frozen=True)
 class RelatedControl:
     framework: str
-    control: str
-    relation: str = "related"
+    control: str  # the control's id in the framework, e.g. "1.3"
+    relation: str = "supporting"  # one of RELATIONS
+    title: str = ""  # the control's title in the framework
 
 
 @dataclass(frozen=True)

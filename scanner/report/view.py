@@ -14,6 +14,7 @@ from typing import Any
 from ..clock import parse_rfc3339
 from ..findings import (
     STATUS_ORDER,
+    ControlRef,
     ExemptionInfo,
     FrameworkMapping,
     RemediationOutcome,
@@ -111,9 +112,12 @@ class ReportView:
     frameworks: FrameworkMapping | None = None  # the Control section (None: not recorded)
     exemptions_ignored: bool = False  # --no-exemptions: the auditor's full view
     approved_count: int = 0  # exemption rows naming an approver
-    as_of: str = ""  # the date exemption expiry was judged against
+    as_of: str = ""  # the date exemption expiry was judged against, when not the scan's date
     exemptions_name: str = ""
     exemptions_count: int = 0
+    control_title: str = ""  # the policy's title ("" in a report.json written before)
+    control_rationale: str = ""
+    related_controls: tuple[ControlRef, ...] = ()
 
 
 def row_key(r: Result) -> tuple[Any, ...]:
@@ -259,7 +263,10 @@ def build_view(
         frameworks=ev.frameworks,
         exemptions_ignored=ev.exemptions_ignored,
         approved_count=sum(1 for x in exemptions if x.approved_by),
-        as_of=ev.as_of,
+        as_of=ev.as_of if ev.as_of != ev.started_at[:10] else "",
+        control_title=ev.policy_title,
+        control_rationale=ev.policy_rationale,
+        related_controls=ev.related_controls,
         exemptions_name=ev.exemptions_name,
         exemptions_count=ev.exemptions_count,
     )

@@ -1,5 +1,5 @@
 """Wire fidelity of response shapes, business errors, fixtures and robustness (alibaba-rd-api.md
-sections 1-3 and 6, design.md "Emulator fixture")."""
+sections 1-3 and 6, docs/fixture.md)."""
 
 from __future__ import annotations
 

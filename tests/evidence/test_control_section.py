@@ -80,8 +80,12 @@ def test_report_json_and_evidence_block_name_the_control_as_of_and_exemptions(
         "count": 2,
     }
     html = (scanned.out / "report.html").read_text(encoding="utf-8")
-    assert f"<dt>Judged as of</dt><dd>{scan['as_of']}</dd>" in html
+    # as of the scan's own date: not repeated (issue 8: shown only when it is another date)
+    assert "Judged as of" not in html
+    assert f"<dt>Control</dt><dd>{policy['title']}</dd>" in html
+    assert "<dt>Related controls</dt><dd>CIS Alibaba Cloud Foundation Benchmark v1.0.0 1.1" in html
     assert "my-exemptions.yaml (2 entries)" in html and "1 with a named approver" in html
     md = (scanned.out / "report.md").read_text(encoding="utf-8")
-    assert f"| Judged as of | {scan['as_of']} |" in md
+    assert "Judged as of" not in md
+    assert f"| Control | {policy['title']} |" in md
     assert "| Exemptions | my-exemptions.yaml (2 entries) `sha256:" in md

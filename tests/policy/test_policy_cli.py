@@ -132,7 +132,10 @@ def test_show_default_policy():
     assert "Policy:    rd-member-secure-mobile-phone" in result.output
     assert f"Source:    {default_policy_path()}" in result.output
     assert "Digest:    sha256:" in result.output
-    assert "CIS Alibaba Cloud Foundation Benchmark v1.0.0 1.3 (related)" in result.output
+    assert (
+        'CIS Alibaba Cloud Foundation Benchmark v1.0.0 1.3 Ensure MFA is enabled for the "root" '
+        "account (supporting)"
+    ) in result.output
     assert "CloudAccount without a secure phone: FAIL, severity high, remediation manual" in (
         result.output
     )

@@ -75,8 +75,8 @@ def test_good_policy_loads(write):
     assert p.severity is Severity.MEDIUM
     assert p.remediation.startswith("api: bind it")
     assert [(c.control, c.relation) for c in p.related_controls] == [
-        ("1.1", "related"),
-        ("1.3", "related"),
+        ("1.1", "supporting"),  # "related", as policy files written before say: supporting
+        ("1.3", "supporting"),
     ]
     assert p.scope.types == ("ResourceAccount",)
     assert p.scope.statuses == ("CreateSuccess", "PromoteSuccess")
@@ -191,10 +191,9 @@ def test_policy_with_many_problems_lists_them_all_with_lines(write):
         (4, "unknown key 'severty'; did you mean 'severity'?"),
         (5, "rationale must be text, not a number"),
         (6, "duplicate key 'rationale' (first at line 5)"),
-        (10, "relation must be 'related'"),
+        (10, "relation must be 'supporting' (the check gives evidence towards the control) or "),
         (12, "listed twice (first at line 11)"),
         (13, "missing required key 'control'"),
-        (13, "missing required key 'relation'"),
         (15, "'Bogus' is not one of ResourceAccount, CloudAccount"),
         (15, "duplicate value 'ResourceAccount'"),
         (16, "scope.statuses must list at least one value"),
@@ -213,7 +212,7 @@ def test_policy_with_many_problems_lists_them_all_with_lines(write):
         load_policy(path)
     assert err.value.problems == problems
     assert isinstance(err.value, ConfigError)
-    assert "20 problems" in err.value.message
+    assert "19 problems" in err.value.message
     assert err.value.hint and "rdscan policy validate" in err.value.hint
 
 

@@ -28,7 +28,7 @@ def test_default_policy_contract():
     policy = load_policy(default_policy_path())
     assert policy.id == "rd-member-secure-mobile-phone"
     assert policy.cloud_account_without_phone.result is Status.FAIL
-    assert {c.relation for c in policy.related_controls} == {"related"}
+    assert {c.relation for c in policy.related_controls} == {"supporting"}
     assert {c.control for c in policy.related_controls} >= {"1.1", "1.3"}
     assert all(c.framework.startswith("CIS Alibaba Cloud") for c in policy.related_controls)
     # both remediation paths are explained

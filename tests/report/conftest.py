@@ -10,6 +10,7 @@ import pytest
 
 from scanner.findings import (
     Caller,
+    ControlRef,
     Evidence,
     ExemptionInfo,
     Remediation,
@@ -85,7 +86,14 @@ def _evidence(n_calls: int) -> Evidence:
         policy_title="Every member has a secure mobile phone",
         policy_rationale="The secure phone receives verification codes.",
         policy_remediation="Run rdscan remediate.",
-        as_of="2026-11-27",
+        policy_severity="high",
+        related_controls=(
+            ControlRef(
+                "CIS Alibaba Cloud Benchmark v1.0.0", "1.3", "Ensure <MFA> | *now*", "supporting"
+            ),
+            ControlRef("Own <framework>", "SEC-1", "", "equivalent"),
+        ),
+        as_of="2026-12-01",  # not the scan date: the reports say so
         exemptions_name="exemptions.yaml",
         exemptions_count=3,
     )

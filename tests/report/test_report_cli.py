@@ -125,3 +125,23 @@ def test_report_to_an_unwritable_place_is_a_clear_error(tmp_path, golden_scan) -
     assert code == 2
     assert err.startswith("Error: cannot write ") and "Fix: choose a writable folder" in err
     assert "Traceback" not in out + err
+
+
+def test_a_report_json_written_before_the_control_metadata_is_re_rendered(tmp_path):
+    """report.json files written before scan.policy.title/.../related_controls, scan.as_of and
+    scan.exemptions existed (schema_version 1 all the same) re-render without error."""
+    import shutil
+
+    old = Path(__file__).parent / "data" / "report-before-control-metadata.json"
+    data = json.loads(old.read_text(encoding="utf-8"))
+    assert "as_of" not in data["scan"] and "title" not in data["scan"]["policy"]
+    src = tmp_path / "report.json"
+    shutil.copyfile(old, src)
+    result = CliRunner().invoke(main, ["report", str(src)])
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    md = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert data["scan"]["id"] in html and data["scan"]["id"] in md
+    for text in (html, md):  # nothing recorded, nothing shown: no empty evidence lines
+        assert "Related controls" not in text and "Judged as of" not in text
+    assert src.read_bytes() == old.read_bytes()  # the record is never re-written

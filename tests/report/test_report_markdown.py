@@ -187,7 +187,16 @@ def test_report_md_tables_keep_their_shape_with_hostile_values(  # type: ignore[
 def test_golden_md_parses_into_the_expected_tables(golden_scan, outcomes) -> None:  # type: ignore[no-untyped-def]
     tokens = _parser().parse(render("md", golden_scan, SHA, outcomes))
     tables = dict(zip(_heading_of_each_table(tokens), _tables(tokens), strict=True))
-    assert [len(t) - 1 for t in tables.values()] == [9, 5, 5, 5, 3, 2, 2]
+    assert [len(t) - 1 for t in tables.values()] == [12, 5, 5, 5, 3, 2, 2]
+    evidence = {_cell_text(r[0]): _cell_text(r[1]) for r in next(iter(tables.values()))[1:]}
+    ev = golden_scan.evidence
+    assert evidence["Control"] == ev.policy_title  # escaped in the source, read back as written
+    assert evidence["Rationale"] == ev.policy_rationale
+    assert evidence["Related controls"] == "; ".join(
+        f"{c.framework} {c.id}{' ' + c.title if c.title else ''} ({c.relation})"
+        for c in ev.related_controls
+    )
+    assert evidence["Judged as of"] == f"{ev.as_of} (not the scan date)"
     summary = {_cell_text(r[0]): _cell_text(r[1]) for r in tables["Summary"][1:]}
     assert summary == {"FAIL": "5", "ERROR": "2", "EXEMPT": "2", "SKIPPED": "1", "PASS": "2"}
     states = [_cell_text(r[3]) for r in tables["Exemptions (3)"][1:]]

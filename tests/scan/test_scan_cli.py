@@ -107,6 +107,12 @@ def test_large_directory_every_member_checked_against_the_fixture(emulator, rdsc
     assert report["scan"]["api_calls"]["GetAccount"] >= 1200
     assert report["scan"]["caller"]["arn"].endswith(":user/auditor")
     assert report["scan"]["policy"]["digest"].startswith("sha256:")
+    assert report["scan"]["as_of"] == AS_OF
+    assert report["scan"]["exemptions"] == {  # the base name: never where the file sat
+        "name": "exemptions.yaml",
+        "digest": report["scan"]["policy"]["exemptions_digest"],
+        "count": 3,
+    }
     for name in ("report.html", "report.md", "report.csv"):
         assert (tmp_path / "rdscan-report" / name).stat().st_size > 0
     assert "Top failing members" in proc.stdout
@@ -284,6 +290,28 @@ def test_demo_runs_the_whole_job(rdscan, tmp_path):
     report = json.loads((out / "report.json").read_text())
     assert report["summary"]["EXEMPT"] > 0 and report["summary"]["FAIL"] > 0
     assert "report.html" in proc.stdout
+    # the control checked, as the shipped policy describes it (issue 8, point 4)
+    shipped = yaml.safe_load(Path("policies/secure-mobile-phone.yaml").read_text())
+    policy = report["scan"]["policy"]
+    assert policy["title"] == shipped["title"] and policy["severity"] == shipped["severity"]
+    assert policy["rationale"] == shipped["rationale"].strip()
+    assert policy["remediation"] == shipped["remediation"].strip()
+    assert policy["related_controls"] == [
+        {
+            "framework": c["framework"],
+            "id": c["control"],
+            "title": c["title"],
+            "relation": c["relation"],
+        }
+        for c in shipped["related_controls"]
+    ]
+    assert {c["relation"] for c in policy["related_controls"]} == {"supporting"}
+    assert report["scan"]["as_of"] == report["scan"]["started_at"][:10]
+    assert report["scan"]["exemptions"]["name"] == "exemptions.example.yaml"
+    assert report["scan"]["exemptions"]["count"] > 0
+    html = (out / "report.html").read_text()
+    assert "<dt>Control</dt>" in html and "<dt>Related controls</dt>" in html
+    assert "Judged as of" not in html  # as of the scan date: not repeated
 
 
 @pytest.mark.parametrize(
