@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import time
 from html.parser import HTMLParser
@@ -48,10 +49,10 @@ from scanner.report.csv_format import csv_safe
 from scanner.report.md_escape import md_escape
 
 FAST = settings(
-    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 SLOW = settings(
-    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 
 # ---- signature verification: the emulator accepts exactly what the official SDK signs ----------
@@ -404,3 +405,70 @@ def test_bombs_are_refused_within_bounds(
     check = check_file(path)
     assert time.process_time() - start < 2
     assert any("anchors and aliases" in p for p in check.problems)
+
+
+# ---- journals and report.json from elsewhere: one clear error, never a crash --------------------
+
+_JSON = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(min_value=-(10**40), max_value=10**40),
+        st.floats(allow_nan=False, allow_infinity=False),
+        _HOSTILE_TEXT,
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(_HOSTILE_TEXT, inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+_JOURNAL_KEYS = (
+    "v", "seq", "time", "operator_arn", "account_id", "phone_masked", "action", "request_id",
+    "outcome", "detail", "scan_id", "prev_sha256", "extra",
+)  # fmt: skip
+
+
+@FAST
+@given(
+    data=st.one_of(
+        st.binary(max_size=400),
+        st.lists(
+            st.fixed_dictionaries({}, optional={k: _JSON for k in _JOURNAL_KEYS}), max_size=4
+        ).map(lambda lines: "".join(json.dumps(x) + "\n" for x in lines).encode()),
+    )
+)
+def test_any_journal_bytes_verify_or_fail_with_one_journal_error(
+    data: bytes, scratch: Path
+) -> None:
+    from scanner.remediate.journal import JournalError, verify_journal
+
+    path = scratch / "j.jsonl"
+    path.write_bytes(data)
+    try:
+        check = verify_journal(path)
+    except JournalError as exc:
+        assert len(str(exc)) < 1000
+        return
+    assert check.lines + (1 if check.torn_bytes else 0) <= data.count(b"\n") + 1
+
+
+@FAST
+@given(field=st.sampled_from(["tags", "exemption", "result", "has_secure_mobile_phone",
+                              "account_id", "severity", "secure_mobile_phone_masked"]),
+       value=_JSON)  # fmt: skip
+def test_any_field_of_a_report_json_loads_or_fails_with_one_results_error(
+    field: str, value: Any, scratch: Path
+) -> None:
+    from scanner.errors import ResultsFileError
+    from scanner.report.results_file import dumps, load_results
+
+    data = json.loads(dumps(_scan_with("m", "r")))
+    data["accounts"][0][field] = value
+    path = scratch / "report.json"
+    path.write_text(json.dumps(data))
+    try:
+        scan, _ = load_results(path)
+    except ResultsFileError as exc:
+        assert len(str(exc)) < 1000
+        return
+    assert len(scan.results) == 1

@@ -168,6 +168,8 @@ def _journal(path: Path) -> tuple[bytes, dict[str, object], list[RemediationOutc
         "last_time": check.last_time,
         "original_name": path.name,
     }
+    if check.torn_bytes:  # a failed append's cut-off line after the chain: said, not hidden
+        info["torn_bytes"] = check.torn_bytes
     return data, info, outcomes
 
 
