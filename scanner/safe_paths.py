@@ -63,3 +63,24 @@ def _link_target(path: Path) -> str:
         return clip(os.readlink(path), 200)
     except OSError:  # pragma: no cover - raced away
         return "?"
+
+
+class TooLarge(OSError):
+    """A file is larger than any file of its kind rdscan writes (or not a regular file)."""
+
+
+def read_limited(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes.
+
+    Raises TooLarge (an OSError whose ``strerror`` says why) for a bigger file or one that is
+    not a regular file (``/dev/zero``, a FIFO: reading it would never end), FileNotFoundError
+    and the other OSErrors as ``open`` does.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO must not block the open
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise TooLarge(0, "not a regular file (a device, FIFO or socket)")
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise TooLarge(0, f"larger than {limit:,} bytes, more than rdscan ever writes there")
+    return data

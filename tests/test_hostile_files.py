@@ -314,3 +314,44 @@ def test_any_os_error_in_safe_paths_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not a regular file"):
         refuse_unsafe(folder, "journal", option="--journal")
     assert refuse_unsafe(tmp_path / "absent", "journal", option="--journal") is False
+
+
+# ---- files that never end ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo"])
+@pytest.mark.parametrize(
+    "command,needle",
+    [
+        (["verify-journal"], "cannot read journal"),
+        (["report"], "cannot read results file"),
+        (["remediate", "--from", "/dev/null", "--dry-run", "--phones"], "cannot read phones"),
+    ],
+    ids=["verify-journal", "report", "phones"],
+)
+def test_a_device_or_fifo_is_refused_without_reading_forever(
+    tmp_path: Path, kind: str, command: list[str], needle: str
+) -> None:
+    if kind == "device":
+        path = Path("/dev/zero")
+    else:
+        path = tmp_path / "fifo"
+        os.mkfifo(path)
+    code, _, err = _cli(*command, str(path))
+    assert code in (1, 2) and needle in err and "not a regular file" in err, err
+
+
+def test_a_results_file_or_journal_larger_than_any_rdscan_writes_is_refused(
+    report_json: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import scanner.remediate.journal as journal_module
+    import scanner.report.results_file as results_module
+
+    monkeypatch.setattr(results_module, "MAX_RESULTS_BYTES", 100)
+    monkeypatch.setattr(journal_module, "MAX_JOURNAL_BYTES", 10)
+    code, _, err = _cli("report", str(report_json))
+    assert code == 2 and "larger than 100 bytes" in err
+    journal = tmp_path / "j.jsonl"
+    journal.write_text("x" * 11)
+    code, _, err = _cli("verify-journal", str(journal))
+    assert code == 1 and "larger than 10 bytes" in err

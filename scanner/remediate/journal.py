@@ -43,7 +43,7 @@ from ..errors import RemediationError
 from ..findings import Outcome, RemediationOutcome, RemediationSource
 from ..json_limits import JsonLimitError, loads_bounded
 from ..phones import mask_phone, mask_phones_in
-from ..safe_paths import create_private, refuse_unsafe
+from ..safe_paths import create_private, read_limited, refuse_unsafe
 from ..safe_text import quote
 
 JOURNAL_VERSION = 1
@@ -213,6 +213,7 @@ def _safe_masked(value: str) -> str:
 
 
 MAX_LINE_BYTES = 64 * 1024  # an rdscan journal line is well under 1 KiB
+MAX_JOURNAL_BYTES = 256 * 1024 * 1024  # ~500,000 members' worth of steps
 
 
 @dataclass(frozen=True)
@@ -234,7 +235,7 @@ def _parse(path: Path) -> _Parsed:
     """Parse and verify the chain. A last line without its newline is not part of the chain: it
     is what a failed append (a full disk) leaves, reported as ``torn``, never as an entry."""
     try:
-        raw = path.read_bytes()
+        raw = read_limited(path, MAX_JOURNAL_BYTES)
     except FileNotFoundError:
         raise JournalError(
             f"journal {path} does not exist",

@@ -13,6 +13,7 @@ from pathlib import Path
 from ..errors import ApiError, ConfigError, RemediationError
 from ..findings import Result
 from ..phones import mask_phone, mask_phones_in, parse_phone
+from ..safe_paths import read_limited
 from .api import RemediationApi
 
 
@@ -133,10 +134,13 @@ def parse_phones_csv(text: str, *, source: str = "phones file") -> dict[str, str
     return numbers
 
 
+MAX_PHONES_BYTES = 64 * 1024 * 1024  # one short line per member
+
+
 def load_phones_csv(path: str | Path) -> dict[str, str]:
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8-sig")
+        text = read_limited(p, MAX_PHONES_BYTES).decode("utf-8-sig")
     except FileNotFoundError:
         raise ConfigError(
             f"phones file {p} does not exist", hint="give a CSV file with account_id,phone"

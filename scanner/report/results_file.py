@@ -12,6 +12,7 @@ from ..errors import ResultsFileError
 from ..findings import SCHEMA_VERSION, ScanResult
 from ..json_limits import JsonLimitError, loads_bounded
 from ..phones import mask_scan
+from ..safe_paths import read_limited
 from ..safe_text import clip, quote
 
 
@@ -33,6 +34,8 @@ def dumps(scan: ScanResult) -> str:
     return "{\n" + ",\n".join(parts) + "\n}\n"
 
 
+# report.json is ~500 bytes a member (25 MB at 50,000): far above any real directory
+MAX_RESULTS_BYTES = 1024 * 1024 * 1024
 REPORT_MODE = 0o644  # readable by all, written by the owner only
 
 
@@ -76,13 +79,15 @@ def load_results(path: str | Path) -> tuple[ScanResult, bytes]:
     """Load a saved report.json. Returns the scan and the raw bytes (for a SHA-256 footer)."""
     p = Path(path)
     try:
-        raw = p.read_bytes()
+        raw = read_limited(p, MAX_RESULTS_BYTES)
     except FileNotFoundError:
         raise ResultsFileError(
             f"results file {p} does not exist",
             hint="give the report.json written by `rdscan scan` "
             "(default: rdscan-report/report.json)",
         ) from None
+    except IsADirectoryError:
+        raise ResultsFileError(f"results file {p} is a folder, not a file") from None
     except OSError as exc:
         raise ResultsFileError(f"cannot read results file {p}: {exc.strerror}") from None
     return parse_results(raw, str(p)), raw
