@@ -103,7 +103,7 @@ class CliOperator:
 
     def offer_resend(self, item: PlanItem, reason: str) -> bool:
         try:
-            return click.confirm(f"  {reason}. Send a new code?", default=False)
+            return click.confirm(f"  {printable(reason)}. Send a new code?", default=False)
         except click.exceptions.Abort:
             raise KeyboardInterrupt from None
 
@@ -139,7 +139,7 @@ def _fresh_scan(
     click.echo("Scanning the directory first (no --from given)...")
     scan = run_scan(request)
     path = write_reports(scan, ["json"], output_dir)["json"]
-    click.echo(f"Results: {path} ({len(scan.failing())} FAIL)")
+    click.echo(f"Results: {printable(path)} ({len(scan.failing())} FAIL)")
     return scan, path
 
 
@@ -184,11 +184,11 @@ def _render_dry_run(dr: DryRun) -> str:
         if d.phone_state is not None:
             flag = d.phone_state.has_secure_mobile_phone
             lines.append(f"    GetAccount now: HasSecureMobilePhone={flag}")
-        lines.append(f"    would: {d.would}")
+        lines.append(f"    would: {printable(d.would)}")
         bound_now = d.phone_state is not None and d.phone_state.has_secure_mobile_phone
         if d.item.sendable and not bound_now and not d.would.startswith("skip"):
             for call in d.item.calls():
-                lines.append(f"      - {call}")
+                lines.append(f"      - {printable(call)}")
         for p in d.problems:
             lines.append(f"    problem: {printable(p)}")
         if d.item.hint and d.item.kind in ("bad_phone", "manual"):
@@ -216,7 +216,7 @@ def _render_summary(summary: Summary, journal: Path) -> str:
         lines.append(f"Stopped sending: {printable(summary.stopped)}")
     if summary.interrupted:
         lines.append("Interrupted: run again with --resume to continue.")
-    lines.append(f"Journal: {journal}")
+    lines.append(f"Journal: {printable(journal)}")
     try:
         head = verify_journal(journal).last_sha256
         lines.append(
@@ -224,7 +224,7 @@ def _render_summary(summary: Summary, journal: Path) -> str:
             "then also detects a removed or edited last line)"
         )
     except JournalError as exc:
-        lines.append(f"Journal check FAILED: {exc}")
+        lines.append(f"Journal check FAILED: {printable(exc)}")
     return "\n".join(lines)
 
 
