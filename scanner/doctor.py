@@ -104,11 +104,11 @@ def _probe(action: str, needed_by: str, call: Callable[[], object], required: bo
     return Probe(action, needed_by, ALLOWED, "", required)
 
 
-def probe_remediation(client: RdClient, directory: Directory) -> tuple[Probe, Probe]:
+def probe_remediation(client: RdClient, master_account_id: str) -> tuple[Probe, Probe]:
     """Send and Bind probed for the management account's own id (they can act only on
     members), with a number no phone has and a code that was never sent: 403 means denied,
     any other refusal means the caller may call them."""
-    target = directory.master_account_id
+    target = master_account_id
     send = _probe(SEND, "remediate", lambda: client.send_verification_code(target, PROBE_PHONE))
     bind = _probe(
         BIND,
@@ -208,7 +208,7 @@ def run_doctor(
         )
     )
     if remediate:
-        probes.extend(probe_remediation(client, directory))
+        probes.extend(probe_remediation(client, directory.master_account_id))
 
     if report["caller_kind"] == MEMBER:
         problems.append(

@@ -130,11 +130,28 @@ def mask_phones_in(text: str) -> str:
     return _PHONE_LIKE_RE.sub(_mask_run, text)
 
 
+_SEPARATORS = re.compile(r"[\s.()\u00a0]+")
+
+
 def parse_phone(value: str) -> PhoneNumber:
-    """Parse ``<country code>-<number>``; raise RemediationError naming the rule that failed."""
-    text = (value or "").strip().replace(" ", "")
+    """The one parser for every source (CSV, member tag, prompt). Accepts
+    ``<country code>-<number>`` (the API's form, ``86-13900001234``) and the international
+    forms people write, ``+86 139 0000 1234``, ``+86-139-0000-1234``, ``(+86) 13900001234``:
+    a ``+`` form's country code ends at the first space or dash, and spaces, dots, brackets and
+    the dashes after the country code are dropped from the number. Raises RemediationError
+    naming the rule that failed."""
+    text = (value or "").strip()
+    text = text.replace("(+", "+").replace(")", " ").replace("(", " ").strip()
     if text.startswith("+"):
-        text = text[1:]
+        head = re.match(r"^\+([0-9]{1,4})[\s\-\u00a0]+(.*)$", text)
+        text = f"{head.group(1)}-{head.group(2)}" if head else text[1:]
+    cc, sep, rest = text.partition("-")
+    if sep:
+        text = cc.strip() + "-" + _SEPARATORS.sub("", rest).replace("-", "")
+    else:
+        text = _SEPARATORS.sub("", text)
+    if not text.isascii():
+        text = "?"
     m = _PHONE_RE.match(text)
     if not m:
         raise RemediationError(

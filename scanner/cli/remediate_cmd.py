@@ -195,6 +195,21 @@ def _render_dry_run(dr: DryRun) -> str:
             lines.append(f"    next: {printable(d.item.hint)}")
     lines.append("")
     lines.extend(dr.notes)
+    lines.append("")
+    ready, blocked, skipped = dr.ready, dr.blocked, dr.skipped
+    lines.append(
+        f"Summary: {len(ready)} ready, {len(blocked)} blocked, {len(skipped)} skipped "
+        f"(of {len(dr.items)})"
+    )
+    for d in blocked:
+        lines.append(f"  blocked {printable(d.item.account_id)}: {printable(d.problems[0])}")
+    for line in dr.permissions:
+        lines.append(f"  caller: {printable(line)}")
+    why = dr.why_not_ok()
+    if why:
+        lines.append(f"Exit 1: {printable(why[0])}")
+    else:
+        lines.append("Exit 0: nothing found that would stop the real run.")
     return "\n".join(lines)
 
 

@@ -22,6 +22,8 @@ class AccountPhone:
     has_secure_mobile_phone: bool | None
     secure_mobile_phone_masked: str | None
     account_type: str | None = None
+    member_status: str | None = None  # Status as GetAccount says it now (None: not reported)
+    request_id: str = ""  # the RequestId of the GetAccount call that said all this
 
 
 @dataclass(frozen=True)

@@ -247,10 +247,13 @@ class RdClient:
         flag = account.get("HasSecureMobilePhone")
         phone = account.get("SecureMobilePhone")
         kind = account.get("Type")
+        status = account.get("Status")
         return AccountPhone(
             has_secure_mobile_phone=flag if isinstance(flag, bool) else None,
             secure_mobile_phone_masked=mask_phone(str(phone)) if phone else None,
             account_type=str(kind) if kind else None,
+            member_status=str(status) if status else None,
+            request_id=str(body.get("RequestId") or ""),
         )
 
     def get_account_tags(self, account_id: str) -> dict[str, str]:

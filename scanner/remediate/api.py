@@ -66,3 +66,16 @@ class RdClientApi:
 
     def bind(self, account_id: str, phone_wire: str, code: str) -> str:
         return str(self._client.bind_secure_mobile_phone(account_id, phone_wire, code))
+
+    def probe_send_bind(self, master_account_id: str) -> list[str]:
+        """Send and Bind probed without sending or binding (``scanner.doctor``): one line for
+        each the caller may not call, or whose permission could not be told."""
+        from ..doctor import DENIED, probe_remediation
+
+        problems = []
+        for p in probe_remediation(self._client, master_account_id):
+            if p.result == DENIED:
+                problems.append(f"{p.action} is denied: {p.detail}")
+            elif p.result != "allowed":
+                problems.append(f"{p.action}: permission unknown: {p.detail}")
+        return problems

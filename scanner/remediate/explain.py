@@ -18,8 +18,11 @@ class Explanation:
 
 EXPLANATIONS: dict[str, Explanation] = {
     "SendValidateCodeExceedsLimitForAccount": Explanation(
-        "Too many verification codes were sent for this member today (daily limit).",
+        "The daily limit of verification codes was reached. The documentation does not say "
+        "whether it counts per member or per management account, so no further code is sent "
+        "in this run (the members already done are kept).",
         "Wait until tomorrow, then run `rdscan remediate --resume` again.",
+        fatal=True,
     ),
     "AccountSecureMobileAlreadyExists": Explanation(
         "This member already has a secure mobile phone (bound by someone else meanwhile?).",

@@ -18,7 +18,15 @@ from .api import (
 )
 from .explain import explain
 from .journal import DONE_STATES, JournalWriter, MemberState
-from .plan import BAD_PHONE, MANUAL, NOT_FAILING, Plan, PlanItem, check_caller
+from .plan import (
+    BAD_PHONE,
+    BINDABLE_STATUSES,
+    MANUAL,
+    NOT_FAILING,
+    Plan,
+    PlanItem,
+    check_caller,
+)
 
 _CODE_RE = re.compile(r"^[0-9]{6}$")  # ASCII: other digits never reach Bind
 
@@ -291,6 +299,40 @@ class Remediator:
             self.journal.append("skip", "skipped", account_id=aid, detail=detail)
             self._notify("warn", item, f"skipped: {detail}")
             return self._outcome(m, Outcome.MANUAL, detail)
+        status = state.member_status or item.result.member_status
+        if status and status not in BINDABLE_STATUSES:
+            # Send documents none of Bind's preconditions: the cloud may deliver an SMS for a
+            # member that Bind then refuses (AccountTypeMismatch). Check first, send nothing.
+            detail = (
+                f"member status {status} (GetAccount now): Bind is expected to refuse it "
+                "(AccountTypeMismatch), so no code was sent"
+            )
+            self.journal.append("skip", "skipped", account_id=aid, detail=detail)
+            self._notify(
+                "error",
+                item,
+                f"not sent: {detail}",
+                "run remediation again once the member is settled (e.g. CreateSuccess)",
+            )
+            return self._outcome(m, Outcome.FAILED, detail)
+        still_valid = self._code_still_valid(prior, m.phone)
+        if still_valid is not None:
+            self.journal.append(
+                "confirm",
+                "confirmed",
+                account_id=aid,
+                phone_masked=m.phone.masked,
+                request_id=still_valid.request_id,
+                detail=f"resumed: the code sent before (valid until {still_valid.expires_at}) "
+                "is asked for; no new code sent",
+            )
+            self._notify(
+                "info",
+                item,
+                f"a code was sent to {m.phone.masked} before the interruption and is valid "
+                f"until {still_valid.expires_at}: type that code (no new code is sent)",
+            )
+            return self._send_and_bind(m, pending=still_valid)
         if not self.op.confirm(item, m.phone):
             self.journal.append("confirm", "declined", account_id=aid, phone_masked=m.phone.masked)
             self._notify("info", item, "declined: nothing sent")
@@ -310,6 +352,17 @@ class Remediator:
             and masked_now == prior.phone_masked
         )
 
+    @staticmethod
+    def _code_still_valid(prior: MemberState | None, phone: PhoneNumber) -> SentCode | None:
+        """A --resume after a kill between Send and Bind: the code the journal says was sent to
+        this same number and has not expired (its ExpirationDate, per the Send's answer)."""
+        if prior is None or prior.state != Outcome.PENDING or not prior.code_expires_at:
+            return None
+        if prior.phone_masked != phone.masked:
+            return None
+        sent = SentCode(prior.code_expires_at, prior.code_request_id)
+        return None if expired(sent) else sent
+
     def _ask_phone(self, m: _Member) -> PhoneNumber | None:
         item, problem = m.item, ""
         for _ in range(self.options.max_phone_prompts):
@@ -325,29 +378,35 @@ class Remediator:
                 self._notify("error", item, exc.message, exc.hint or "")
         return None
 
-    def _send_and_bind(self, m: _Member) -> MemberOutcome:
+    def _send_and_bind(self, m: _Member, pending: SentCode | None = None) -> MemberOutcome:
+        """Send (unless ``pending``: a code sent by an interrupted run, still valid), ask for
+        the code, Bind, verify; offer a new code when one is refused or expires."""
         assert m.phone is not None
         item, aid, masked = m.item, m.item.account_id, m.phone.masked
         while True:
-            # Send ---------------------------------------------------------------------------
-            try:
-                sent = self.api.send_code(aid, m.phone.wire)
-            except ApiError as exc:
-                return self._api_failure(m, "send", exc)
-            m.sends += 1
-            self.journal.append(
-                "send",
-                "sent",
-                account_id=aid,
-                phone_masked=masked,
-                request_id=sent.request_id,
-                extra={"expires_at": sent.expires_at},
-            )
-            self._notify(
-                "info",
-                item,
-                f"code sent to {masked}; it expires at {sent.expires_at or '(not given)'}",
-            )
+            if pending is not None:
+                sent, pending = pending, None
+                m.sends += 1
+            else:
+                # Send -----------------------------------------------------------------------
+                try:
+                    sent = self.api.send_code(aid, m.phone.wire)
+                except ApiError as exc:
+                    return self._api_failure(m, "send", exc)
+                m.sends += 1
+                self.journal.append(
+                    "send",
+                    "sent",
+                    account_id=aid,
+                    phone_masked=masked,
+                    request_id=sent.request_id,
+                    extra={"expires_at": sent.expires_at},
+                )
+                self._notify(
+                    "info",
+                    item,
+                    f"code sent to {masked}; it expires at {sent.expires_at or '(not given)'}",
+                )
             # Code prompt and Bind ------------------------------------------------------------
             result = self._codes(m, sent)
             if isinstance(result, MemberOutcome):
@@ -443,20 +502,26 @@ class Remediator:
             self._notify("error", item, detail, "re-run `rdscan scan` to confirm")
             return self._outcome(m, Outcome.FAILED, detail, bind_request_id)
         if state.has_secure_mobile_phone:
-            self.journal.append(
+            self.journal.append(  # the RequestId of the GetAccount that verified, not Bind's
                 "verify",
                 "verified",
                 account_id=aid,
                 phone_masked=masked,
-                request_id=bind_request_id,
+                request_id=state.request_id,
                 detail="HasSecureMobilePhone=true",
+                extra={"bind_request_id": bind_request_id},
             )
             self._notify("ok", item, f"bound and verified: {masked}")
             return self._outcome(m, Outcome.VERIFIED, "HasSecureMobilePhone=true", bind_request_id)
         detail = f"Bind succeeded (RequestId {bind_request_id}) but HasSecureMobilePhone is "
         detail += "false" if state.has_secure_mobile_phone is False else "missing"
         self.journal.append(
-            "verify", "not_verified", account_id=aid, phone_masked=masked, detail=detail
+            "verify",
+            "not_verified",
+            account_id=aid,
+            phone_masked=masked,
+            request_id=state.request_id,
+            detail=detail,
         )
         self._notify("error", item, detail, "re-run `rdscan scan` later to confirm")
         return self._outcome(m, Outcome.FAILED, detail, bind_request_id)

@@ -195,6 +195,10 @@ class MemberState:
     request_id: str
     detail: str
     last_action: str
+    # the last code sent and still usable per the journal (its ExpirationDate and the Send's
+    # RequestId): "" once it was bound, refused as expired, or the member moved on
+    code_expires_at: str = ""
+    code_request_id: str = ""
 
 
 def _sha256(line: bytes) -> str:
@@ -367,7 +371,17 @@ def member_states(entries: Iterable[JournalEntry]) -> dict[str, MemberState]:
         current = states.get(entry.account_id)
         if current is not None and current.state in DONE_STATES and state not in DONE_STATES:
             continue
+        expires = current.code_expires_at if current else ""
+        code_rid = current.code_request_id if current else ""
+        if entry.action == "send":
+            sent = entry.outcome == "sent"
+            expires = str(entry.extra.get("expires_at") or "") if sent else ""
+            code_rid = entry.request_id if sent else ""
+        elif not (entry.action == "bind" and entry.outcome == "wrong_code"):
+            expires, code_rid = "", ""  # bound, expired, failed, verified, skipped, declined
         states[entry.account_id] = MemberState(
+            code_expires_at=expires,
+            code_request_id=code_rid,
             account_id=entry.account_id,
             state=state,
             phone_masked=entry.phone_masked or (current.phone_masked if current else ""),

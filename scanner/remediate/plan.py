@@ -193,11 +193,43 @@ class DryRun:
     caller: CallerCheck
     items: tuple[DryRunItem, ...]
     notes: tuple[str, ...] = ()
+    # what the caller may not call: "SendVerificationCodeForBindSecureMobilePhone is denied:
+    # ...", one line each ("" when the probe could not tell)
+    permissions: tuple[str, ...] = ()
+
+    @property
+    def ready(self) -> list[DryRunItem]:
+        """Members the real run would send a code to (after confirmation)."""
+        return [i for i in self.items if not i.problems and not i.would.startswith("skip")]
+
+    @property
+    def blocked(self) -> list[DryRunItem]:
+        return [i for i in self.items if i.problems]
+
+    @property
+    def skipped(self) -> list[DryRunItem]:
+        return [i for i in self.items if not i.problems and i.would.startswith("skip")]
+
+    def why_not_ok(self) -> list[str]:
+        """Why the dry run exits non-zero, most important first (empty when it exits 0)."""
+        reasons = []
+        if not self.caller.ok:
+            reasons.append(f"the caller cannot remediate: {self.caller.problem}")
+        reasons.extend(self.permissions)
+        blocked = self.blocked
+        if blocked:
+            reasons.append(
+                f"{len(blocked)} member{'s' if len(blocked) != 1 else ''} blocked: "
+                + "; ".join(f"{i.item.account_id}: {i.problems[0]}" for i in blocked[:5])
+                + (" ..." if len(blocked) > 5 else "")
+            )
+        return reasons
 
     @property
     def ok(self) -> bool:
-        """No problem found: a number breaking a rule counts too (the real run fails it)."""
-        return self.caller.ok and not any(i.problems for i in self.items)
+        """No problem found: a number breaking a rule counts too (the real run fails it), and
+        so does a caller that may not call Send or Bind."""
+        return not self.why_not_ok()
 
 
 def dry_run(
@@ -247,9 +279,12 @@ def dry_run(
                 if item.kind == NO_PHONE:
                     would = "ask for the number, " + would
         items.append(DryRunItem(item, state, tuple(problems), would))
+    permissions: tuple[str, ...] = ()
+    probe = getattr(api, "probe_send_bind", None)
+    if caller.ok and probe is not None and any(i.item.sendable for i in items):
+        permissions = tuple(probe(plan.scan.evidence.master_account_id))
     notes = (
-        "Permission for Send and Bind cannot be probed without sending a code; "
-        "compare the caller's policy with `rdscan print-policy remediate`.",
-        "Dry run: no code was sent, nothing was bound, the journal was not written.",
+        "Send and Bind were probed for the management account's own id with a number no "
+        "phone has: no code was sent, nothing was bound, the journal was not written.",
     )
-    return DryRun(plan, caller, tuple(items), notes)
+    return DryRun(plan, caller, tuple(items), notes, permissions)

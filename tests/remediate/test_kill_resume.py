@@ -45,6 +45,12 @@ def _code(srv: Any, account_id: str) -> str:
     return str([m["code"] for m in srv.outbox() if m["account_id"] == account_id][-1])
 
 
+def _pending(srv: Any) -> str:
+    """The member the last code went to (a resume asks for a code still valid without a
+    confirmation prompt naming the member)."""
+    return str(srv.outbox()[-1]["account_id"])
+
+
 def _drive(child: pexpect.spawn, srv: Any, kill: tuple[int, float] | None) -> tuple[str, int]:
     """Answer y and the right code to every prompt; with ``kill`` = (n, delay), kill -9 the
     process ``delay`` seconds after the n-th answer. Returns (output, exit status)."""
@@ -65,7 +71,8 @@ def _drive(child: pexpect.spawn, srv: Any, kill: tuple[int, float] | None) -> tu
             current = child.match.group(1)
             child.sendline("y")
         else:
-            child.sendline(_code(srv, current))
+            child.sendline(_code(srv, current or _pending(srv)))
+            current = ""
         answers += 1
 
 
