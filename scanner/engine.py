@@ -76,9 +76,13 @@ def evaluate(
 
 def exit_code(results: Iterable[Result], fail_on: Severity | None = Severity.INFO) -> ExitCode:
     """OK compliant; FAIL a FAIL at or above ``fail_on`` (None: never); INCOMPLETE any ERROR
-    (wins over FAIL)."""
+    (wins over FAIL), and INCOMPLETE when no member was evaluated at all (nothing listed, or
+    every member SKIPPED): nothing checked is never "compliant"."""
+    items = list(results)
+    if not items or all(r.result is Status.SKIPPED for r in items):
+        return ExitCode.INCOMPLETE
     code = ExitCode.OK
-    for r in results:
+    for r in items:
         if r.result is Status.ERROR:
             return ExitCode.INCOMPLETE
         if r.result is Status.FAIL and fail_on is not None and r.severity.at_least(fail_on):

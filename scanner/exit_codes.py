@@ -37,7 +37,8 @@ DETAILS: dict[ExitCode, str] = {
     ),
     ExitCode.INCOMPLETE: (
         "an ERROR result wins over 1; also when the service did not answer the identity or "
-        "listing calls after every retry (throttling, 5xx, connection): retry later"
+        "listing calls after every retry (throttling, 5xx, connection): retry later; also a "
+        "scan that evaluated no member (nothing listed, or every member SKIPPED)"
     ),
 }
 

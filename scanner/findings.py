@@ -408,6 +408,8 @@ class ScanResult:
     evidence: Evidence
     results: tuple[Result, ...]
     history: HistoryContext | None = None  # set when the scan is recorded in a history
+    # one entry per notification channel (scanner.notify.Delivery.to_dict), when --notify ran
+    notifications: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def summary(self) -> dict[str, int]:
@@ -484,13 +486,15 @@ class ScanResult:
         return row
 
     def _history_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.notifications:
+            out["notifications"] = [dict(n) for n in self.notifications]
         if self.history is None:
-            return {}
+            return out
         prev = self.history.since_previous
-        return {
-            "since_previous": prev.to_dict() if prev else None,
-            "trend": [p.to_dict() for p in self.history.trend],
-        }
+        out["since_previous"] = prev.to_dict() if prev else None
+        out["trend"] = [p.to_dict() for p in self.history.trend]
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ScanResult:
@@ -548,6 +552,9 @@ class ScanResult:
             evidence=evidence,
             results=tuple(Result.from_dict(a, shared) for a in data["accounts"]),
             history=history,
+            notifications=tuple(
+                dict(n) for n in data.get("notifications") or () if isinstance(n, dict)
+            ),
         )
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -21,6 +21,7 @@ from ..errors import ConfigError
 from ..exit_codes import ExitCode
 from ..findings import STATUS_ORDER, ScanResult, Severity, Status
 from ..history import History, ScanInput, default_history_path
+from ..notify import NotifyConfig, build_summary, load_notify, notify
 from ..policy import (
     check_control,
     load_exemptions,
@@ -29,11 +30,13 @@ from ..policy import (
     select_frameworks,
 )
 from ..report import (
+    BY_NAME,
     DEFAULT_FORMATS,
     FILE_NAMES,
     check_output_dir,
     format_help,
     parse_formats,
+    remove_other_reports,
     write_reports,
 )
 from ..resources import default_frameworks_path, default_policy_path, policies_dir
@@ -58,6 +61,8 @@ class ScanOptions:
     framework_names: tuple[str, ...] = ()
     no_exemptions: bool = False
     fail_on_expired: bool = False
+    notify: Path | None = None
+    quiet: bool = False
 
 
 def _fail_on(value: str) -> Severity | None:
@@ -138,6 +143,20 @@ def scan_options(func: Callable[..., object]) -> Callable[..., object]:
             "says so). Any --exemptions file is not used.",
         ),
         click.option(
+            "--notify",
+            "notify_path",
+            type=click.Path(dir_okay=False, path_type=Path),
+            envvar="RDSCAN_NOTIFY",
+            help="Post a short summary to the channels of this YAML file (webhook, dingtalk, "
+            "wecom, feishu, slack, teams) after the scan; see docs/scheduling.md.",
+        ),
+        click.option(
+            "--quiet",
+            is_flag=True,
+            envvar="RDSCAN_QUIET",
+            help="For cron: print only problems and a one-line verdict, on stderr.",
+        ),
+        click.option(
             "--framework",
             "framework_names",
             multiple=True,
@@ -166,6 +185,8 @@ def _build_options(
     no_exemptions: bool = False,
     fail_on: str = "info",
     fail_on_expired: bool = False,
+    notify_path: Path | None = None,
+    quiet: bool = False,
 ) -> ScanOptions:
     return ScanOptions(
         policy=policy_path or default_policy_path(),
@@ -174,13 +195,15 @@ def _build_options(
         output_dir=output_dir,
         fail_on=_fail_on(fail_on),
         history=None if no_history else (history_path or default_history_path()),
-        progress=not no_progress and sys.stderr.isatty(),
+        progress=not no_progress and not quiet and sys.stderr.isatty(),
         as_of=as_of.date() if as_of else None,
         templates_dir=templates_dir,
         frameworks=frameworks_path or default_frameworks_path(),
         framework_names=tuple(framework_names),
         no_exemptions=no_exemptions,
         fail_on_expired=fail_on_expired,
+        notify=notify_path,
+        quiet=quiet,
     )
 
 
@@ -213,6 +236,7 @@ def execute_scan(settings: Settings, opts: ScanOptions) -> int:
     check_control(mapping, policy.id, str(opts.frameworks))
     mapping = select_frameworks(mapping, opts.framework_names)
     check_output_dir(opts.output_dir)  # ... nor when its results could not be kept
+    channels = load_notify(opts.notify) if opts.notify is not None else None
     if opts.history is not None:
         History(opts.history).check()
     with _progress_bar(opts.progress) as progress:
@@ -232,7 +256,11 @@ def execute_scan(settings: Settings, opts: ScanOptions) -> int:
             scan = replace(scan, history=History(opts.history).context_for(scan))
         except ConfigError as err:
             _history_warning("this scan's reports say nothing about earlier scans", err)
+    code = _exit_code(scan, opts)
+    if channels is not None:
+        scan = _notify(scan, channels, code, opts)
     written = write_reports(scan, opts.formats, opts.output_dir, templates_dir=opts.templates_dir)
+    removed = remove_other_reports(opts.output_dir, written)
     if opts.history is not None:
         try:
             inputs = [
@@ -247,11 +275,65 @@ def execute_scan(settings: Settings, opts: ScanOptions) -> int:
         except ConfigError as err:  # the scan ran and its reports exist: exit with its own code
             _history_warning("this scan was not recorded in the history", err)
             opts = replace(opts, history=None)
+    if opts.quiet:
+        click.echo(verdict_line(scan, code, opts), err=True)
+    else:
+        _print_summary(scan, written, code, opts, removed)
+    return code
+
+
+def _exit_code(scan: ScanResult, opts: ScanOptions) -> ExitCode:
     code = exit_code(scan.results, opts.fail_on)
     if opts.fail_on_expired and code == ExitCode.OK and expired_exemptions(scan):
         code = ExitCode.FAIL
-    _print_summary(scan, written, code, opts)
     return code
+
+
+def _report_location(opts: ScanOptions) -> str:
+    name = "html" if "html" in opts.formats else "json"
+    return str((opts.output_dir / BY_NAME[name].file_name).absolute())
+
+
+def _notify(
+    scan: ScanResult, channels: NotifyConfig, code: ExitCode, opts: ScanOptions
+) -> ScanResult:
+    """Post the summary to each channel; a failure is a warning (stderr and every report),
+    never a change of the exit code. Channels are named by type, host and line, never URL."""
+    summary = build_summary(
+        scan,
+        exit_code=int(code),
+        verdict=exit_line(scan, code, opts).split(": ", 1)[1],
+        report=_report_location(opts),
+    )
+    deliveries = notify(channels, summary)
+    warnings = []
+    for d in deliveries:
+        if not d.ok:
+            text = (
+                f"notification to the {d.channel.label} of {channels.source} failed after "
+                f"{d.attempts} attempt{'s' if d.attempts != 1 else ''}: {d.detail}"
+            )
+            warnings.append(text)
+            click.echo(f"Warning: {printable(text)}", err=True)
+    ev = replace(scan.evidence, warnings=(*scan.evidence.warnings, *warnings))
+    return replace(scan, evidence=ev, notifications=tuple(d.to_dict() for d in deliveries))
+
+
+def verdict_line(scan: ScanResult, code: int, opts: ScanOptions) -> str:
+    """One line for --quiet: the directory, the exit line, what changed, where the reports are."""
+    ev = scan.evidence
+    parts = [f"rdscan {ev.resource_directory_id}: {exit_line(scan, code, opts)}"]
+    prev = scan.history.since_previous if scan.history else None
+    if prev is not None:
+        new, fixed = len(prev.classes.get("new_fail", ())), len(prev.classes.get("fixed", ()))
+        parts.append(
+            f"since the last scan: {new} new failure{'s' if new != 1 else ''}, {fixed} fixed"
+        )
+    if ev.warnings:
+        n = len(ev.warnings)
+        parts.append(f"{n} warning{'s' if n != 1 else ''} in the reports")
+    parts.append(f"reports in {opts.output_dir}")
+    return printable("; ".join(parts))
 
 
 def expired_exemptions(scan: ScanResult) -> list[str]:
@@ -268,7 +350,14 @@ def exit_line(scan: ScanResult, code: int, opts: ScanOptions) -> str:
     fails = len(scan.failing())
     expired = expired_exemptions(scan)
     if code == ExitCode.INCOMPLETE:
-        return f"Exit code {int(code)}: incomplete: some members could not be evaluated"
+        if not scan.results:
+            why = "ListAccounts listed no member: nothing was checked"
+        elif all(r.result is Status.SKIPPED for r in scan.results):
+            why = "every member is out of the policy's scope (SKIPPED): nothing was checked"
+        else:
+            n = scan.coverage.errors
+            why = f"{n:,} member{'s' if n != 1 else ''} could not be evaluated (ERROR)"
+        return f"Exit code {int(code)}: incomplete: {why}"
     if code == ExitCode.FAIL:
         reasons = []
         if opts.fail_on is not None and any(
@@ -300,7 +389,11 @@ def _history_warning(what: str, err: ConfigError) -> None:
 
 
 def _print_summary(
-    scan: ScanResult, written: dict[str, Path], code: int, opts: ScanOptions
+    scan: ScanResult,
+    written: dict[str, Path],
+    code: int,
+    opts: ScanOptions,
+    removed: Sequence[Path] = (),
 ) -> None:
     ev = scan.evidence
     click.echo(
@@ -345,6 +438,8 @@ def _print_summary(
     click.echo("\nReports:")
     for fmt, path in written.items():
         click.echo(f"  {fmt:<5} {path}")
+    for path in removed:
+        click.echo(f"  removed {path} (an earlier scan's; not asked for this time)")
     if opts.history is not None:
         click.echo(f"History: {opts.history}")
     if ev.exemptions_ignored:

@@ -28,6 +28,7 @@ from .registry import (
 )
 from .writer import (
     check_output_dir,
+    remove_other_reports,
     render_rerendered,
     sha256_hex,
     write_reports,
@@ -48,6 +49,7 @@ __all__ = [
     "csv_safe",
     "format_help",
     "parse_formats",
+    "remove_other_reports",
     "render",
     "render_rerendered",
     "sha256_hex",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from ..errors import ConfigError
@@ -184,3 +184,26 @@ def write_rerendered(
     ``{format: path}``."""
     data = ReportInput.of(scan, source_sha256, remediations, templates_dir, journal)
     return _write_staged(_Staged(output_dir), render_each(data, _rerenderable(formats)))
+
+
+def remove_other_reports(output_dir: Path, written: Mapping[str, Path]) -> list[Path]:
+    """Remove from ``output_dir`` the files of the formats not written this time, so an earlier
+    scan's report.html never sits beside this scan's report.json. Only rdscan's own report file
+    names are touched (a symlink is removed, never its target). Returns the removed paths."""
+    removed: list[Path] = []
+    for name, fmt in BY_NAME.items():
+        if name in written:
+            continue
+        path = Path(output_dir) / fmt.file_name
+        if not (path.is_file() or path.is_symlink()):
+            continue
+        try:
+            path.unlink()
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot remove {path}, an earlier scan's report beside this scan's: "
+                f"{exc.strerror or exc}",
+                hint="remove it by hand, or write the reports into an empty --output-dir",
+            ) from None
+        removed.append(path)
+    return removed

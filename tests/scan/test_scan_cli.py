@@ -203,8 +203,9 @@ def test_a_listing_with_no_member_is_not_a_silent_pass(emulator, rdscan, tmp_pat
     data["accounts"] = []
     data["folders"] = []
     proc = rdscan(emulator(data), "scan", "--no-history", "--format", "json")
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 3, proc.stderr  # nothing evaluated is incomplete, not compliant
     assert "Warning: ListAccounts listed no member: nothing was checked" in proc.stdout
+    assert "Exit code 3: incomplete: ListAccounts listed no member" in proc.stdout
     report = json.loads((tmp_path / "rdscan-report" / "report.json").read_text())
     assert report["scan"]["coverage"] == {"members": 0, "evaluated": 0, "errors": 0}
     assert any("listed no member" in w for w in report["scan"]["warnings"])
