@@ -448,9 +448,10 @@ class History:
             rows = conn.execute(sql, args).fetchall()
         return [_scan_row(r) for r in rows]
 
-    def resolve(self, ref: str) -> ScanRow:
-        """A scan id, or `latest` / `previous` / `latest~N`."""
-        rows = self.scans()
+    def resolve(self, ref: str, *, directory_id: str | None = None) -> ScanRow:
+        """A scan id, or `latest` / `previous` / `latest~N` (among the scans of
+        ``directory_id`` when given)."""
+        rows = self.scans(directory_id=directory_id)
         index = _relative_index(ref)
         if index is not None:
             if index < len(rows):
@@ -475,8 +476,9 @@ class History:
             ).fetchall()
         return [MemberRow(*tuple(r)) for r in rows]
 
-    def diff(self, older_ref: str, newer_ref: str) -> Diff:
-        older, newer = self.resolve(older_ref), self.resolve(newer_ref)
+    def diff(self, older_ref: str, newer_ref: str, *, directory_id: str | None = None) -> Diff:
+        older = self.resolve(older_ref, directory_id=directory_id)
+        newer = self.resolve(newer_ref, directory_id=directory_id)
         return Diff(
             older, newer, tuple(diff_members(self.members(older.id), self.members(newer.id)))
         )

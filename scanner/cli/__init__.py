@@ -55,6 +55,10 @@ COMMANDS: dict[str, LazyCommand] = {
     "history": LazyCommand(
         "history_cmd", "Scan history for periodic audits: list, show, diff, trend, prune."
     ),
+    "targets": LazyCommand(
+        "targets_cmd",
+        "Targets files for `rdscan scan --targets` (many Resource Directories in one run).",
+    ),
     "policy": LazyCommand("policy_cmd", "Check and show policy and exemptions files."),
     "evidence": LazyCommand(
         "evidence_cmd",

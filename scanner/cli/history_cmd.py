@@ -10,9 +10,9 @@ import click
 from tabulate import tabulate
 
 from ..changes import CHANGE_CLASSES, CLASS_TITLES
+from ..clock import utc_now
 from ..errors import ConfigError
-from ..history import Diff, History, default_history_path
-from ..scan import utc_now
+from ..history import Diff, History, ScanRow, default_history_path
 from .common import printable
 
 _history_option = click.option(
@@ -134,17 +134,36 @@ def show(history_path: Path | None, scan_ref: str, show_all: bool, fmt: str) -> 
 
 @history.command("diff")
 @_history_option
-@click.argument("older", default="previous")
-@click.argument("newer", default="latest")
+@click.argument("older", required=False)
+@click.argument("newer", required=False)
+@click.option(
+    "--directory",
+    "directory_id",
+    metavar="RD_ID",
+    help="Name scans among this directory's only (previous, latest, latest~N).",
+)
 @_format_option
-def diff(history_path: Path | None, older: str, newer: str, fmt: str) -> None:
+def diff(
+    history_path: Path | None,
+    older: str | None,
+    newer: str | None,
+    directory_id: str | None,
+    fmt: str,
+) -> None:
     """What changed between two scans (default: previous -> latest).
 
     Counts every change class (new_fail, fixed, still_failing, newly_exempt, exemption_expired,
     added, removed, became_error, error_cleared, became_skipped, left_skipped). Exit code 1
-    when a member newly fails (new_fail), else 0, so a CI job can gate on regressions.
+    when a member newly fails (new_fail), else 0, so a CI job can gate on regressions. With the
+    default scans and only one recorded, there is nothing to compare yet: it says so, exit 0.
     """
-    d = _open(history_path).diff(older, newer)
+    store = _open(history_path)
+    if older is None and newer is None:
+        rows = store.scans(2, directory_id=directory_id)
+        if len(rows) < 2:
+            _nothing_to_compare(rows[0] if rows else None, fmt)
+            return
+    d = store.diff(older or "previous", newer or "latest", directory_id=directory_id)
     if d.older.directory_id != d.newer.directory_id:
         click.echo(
             printable(
@@ -160,6 +179,26 @@ def diff(history_path: Path | None, older: str, newer: str, fmt: str) -> None:
     else:
         _print_diff_table(d, counts)
     sys.exit(1 if counts["new_fail"] else 0)
+
+
+def _nothing_to_compare(only: ScanRow | None, fmt: str) -> None:
+    note = (
+        f"only one scan recorded ({only.id}): nothing to compare yet"
+        if only is not None
+        else "no scan recorded: nothing to compare yet"
+    )
+    click.echo(printable(f"Note: {note}; the next scan will be compared with it."), err=True)
+    if fmt == "json":
+        _echo_json(
+            {
+                "older": None,
+                "newer": only.to_dict() if only else None,
+                "same_directory": True,
+                "counts": {c: 0 for c in CHANGE_CLASSES},
+                "classes": {c: [] for c in CHANGE_CLASSES},
+                "note": note,
+            }
+        )
 
 
 def _print_diff_table(d: Diff, counts: dict[str, int]) -> None:

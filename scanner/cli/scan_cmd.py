@@ -475,14 +475,40 @@ def _print_summary(
     envvar="RDSCAN_FAIL_ON_EXPIRED",
     help="Exit 1 when an exemption that matched a member has expired, whatever --fail-on says.",
 )
-def scan(settings: Settings, fail_on: str, **kwargs: object) -> None:
+@click.option(
+    "--targets",
+    "targets_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="RDSCAN_TARGETS",
+    help="Scan every Resource Directory of this YAML file concurrently, each with its own "
+    "connection settings (the connection options above are not used); write the merged report "
+    "targets.{json,csv,md,html}. Check the file with `rdscan targets validate`.",
+)
+@click.option(
+    "--per-target",
+    is_flag=True,
+    help="With --targets: also write each target's own reports into OUTPUT_DIR/<name>/.",
+)
+def scan(
+    settings: Settings,
+    fail_on: str,
+    targets_path: Path | None,
+    per_target: bool,
+    **kwargs: object,
+) -> None:
     """Scan every member account and write the reports.
 
     Exit codes: 0 compliant; 1 a FAIL at or above --fail-on; 2 usage, configuration or
-    credential error (nothing scanned); 3 incomplete (a member could not be evaluated; wins
-    over 1).
+    credential error (nothing scanned); 3 incomplete (a member could not be evaluated, no
+    member was evaluated, or with --targets a target could not be scanned; wins over 1).
     """
     opts = _build_options(fail_on=fail_on, **kwargs)  # type: ignore[arg-type]
+    if targets_path is not None:
+        from .targets_cmd import execute_targets
+
+        sys.exit(execute_targets(opts, targets_path, per_target=per_target, fail_on=opts.fail_on))
+    if per_target:
+        raise ConfigError("--per-target needs --targets FILE", hint="add --targets targets.yaml")
     sys.exit(execute_scan(settings, opts))
 
 

@@ -424,14 +424,22 @@ def _results(make_policy, make_member, make_inventory, *specs):
             members.append(make_member(type="CloudAccount", has_secure_mobile_phone=False))
         elif kind == "error":
             members.append(make_member(has_secure_mobile_phone=None, read_error="x"))
-    policy = make_policy(severity=Severity.HIGH, cloud=CloudAccountRule(Status.FAIL, Severity.LOW))
+        elif kind == "skipped":  # out of scope: a status the policy does not cover
+            members.append(make_member(status="CreateVerifying", has_secure_mobile_phone=False))
+    policy = make_policy(
+        severity=Severity.HIGH,
+        cloud=CloudAccountRule(Status.FAIL, Severity.LOW),
+        statuses=("CreateSuccess",),
+    )
     return evaluate(policy, NONE, make_inventory(*members), TODAY)
 
 
 @pytest.mark.parametrize(
     ("specs", "fail_on", "code"),
     [
-        ((), Severity.INFO, 0),
+        ((), Severity.INFO, 3),  # nothing listed: nothing was checked
+        (("skipped", "skipped"), None, 3),  # every member SKIPPED: nothing was checked
+        (("skipped", "pass"), Severity.INFO, 0),
         (("pass", "pass"), Severity.INFO, 0),
         (("pass", "fail"), Severity.INFO, 1),
         (("pass", "fail"), Severity.HIGH, 1),
