@@ -122,7 +122,7 @@ def test_crafted_report_json_is_one_clear_bounded_error(
     _replace_in(report_json, old, new)
     code, out, err = _cli("report", str(report_json), "--output-dir", str(report_json.parent / "o"))
     assert code == 2
-    assert err.startswith("Error: results file") and needle in err
+    assert err.startswith("Error: report.json ") and needle in err
     assert len(err) < 2000, len(err)
     _clean(out, err)
     assert not (report_json.parent / "o").exists()

@@ -35,9 +35,7 @@ COMMANDS: dict[str, LazyCommand] = {
         "Check, read-only, that a scan would work with these settings (credentials, caller,\n"
         "permissions, endpoints, TLS, clock, proxy, quotas).",
     ),
-    "report": LazyCommand(
-        "report_cmd", "Re-render reports from a saved RESULTS.json (no network)."
-    ),
+    "report": LazyCommand("report_cmd", "Re-render reports from a saved report.json (no network)."),
     "remediate": LazyCommand(
         "remediate_cmd",
         "Bind secure phones for FAIL members through BindSecureMobilePhone, one confirmed member"

@@ -252,7 +252,7 @@ def _warn_unused_numbers(by_account: Mapping[str, str], scan: ScanResult) -> Non
             ", ..." if len(unknown) > 5 else ""
         )
         click.echo(
-            f"Warning: the phones file lists {len(unknown)} account(s) not in the scan results "
+            f"Warning: the phones file lists {len(unknown)} account(s) not in report.json "
             f"(not used): {shown}",
             err=True,
         )

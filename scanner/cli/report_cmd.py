@@ -49,7 +49,7 @@ def _load_journal(
 
 
 @click.command("report")
-@click.argument("results", type=click.Path(path_type=Path, dir_okay=False), metavar="RESULTS.json")
+@click.argument("results", type=click.Path(path_type=Path, dir_okay=False), metavar="REPORT.json")
 @click.option(
     "--format",
     "formats",
@@ -64,7 +64,7 @@ def _load_journal(
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
     envvar="RDSCAN_REPORT_OUTPUT_DIR",  # not RDSCAN_OUTPUT_DIR: a scan setting must not move it
-    help="Where to write the reports (default: the folder of RESULTS.json).",
+    help="Where to write the reports (default: the folder of REPORT.json).",
 )
 @click.option(
     "--journal",
@@ -103,9 +103,9 @@ def report(
     templates_dir: Path | None,
     framework_names: tuple[str, ...],
 ) -> None:
-    """Re-render reports from a saved RESULTS.json (no network).
+    """Re-render reports from a saved report.json (no network).
 
-    The HTML and Markdown footers carry the SHA-256 of RESULTS.json exactly as read.
+    The HTML and Markdown footers carry the SHA-256 of REPORT.json exactly as read.
     """
     names = parse_formats(formats, RERENDERABLE)
     scan, raw = load_results(results)

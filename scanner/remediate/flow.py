@@ -291,7 +291,7 @@ class Remediator:
                 "bound before this run",
             )
         if state.account_type and state.account_type != "ResourceAccount":
-            # the results file is older than the member's type: never send to a CloudAccount
+            # report.json is older than the member's type: never send to a CloudAccount
             detail = (
                 f"GetAccount now shows a {state.account_type}: the API cannot bind its phone; "
                 "its owner binds one in their own console"

@@ -40,7 +40,7 @@ class PhoneSources:
                 return (live.strip(), f"tag {self.tag}") if live.strip() else (None, "")
             for key, value in result.tags:
                 if key == self.tag and value.strip():
-                    return value.strip(), f"tag {self.tag} (from the results file)"
+                    return value.strip(), f"tag {self.tag} (from report.json)"
         return None, ""
 
     def __repr__(self) -> str:  # never show the numbers

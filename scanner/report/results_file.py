@@ -82,14 +82,14 @@ def load_results(path: str | Path) -> tuple[ScanResult, bytes]:
         raw = read_limited(p, MAX_RESULTS_BYTES)
     except FileNotFoundError:
         raise ResultsFileError(
-            f"results file {p} does not exist",
+            f"report.json {p} does not exist",
             hint="give the report.json written by `rdscan scan` "
             "(default: rdscan-report/report.json)",
         ) from None
     except IsADirectoryError:
         raise ResultsFileError(f"results file {p} is a folder, not a file") from None
     except OSError as exc:
-        raise ResultsFileError(f"cannot read results file {p}: {exc.strerror}") from None
+        raise ResultsFileError(f"cannot read report.json {p}: {exc.strerror}") from None
     return parse_results(raw, str(p)), raw
 
 
@@ -99,22 +99,22 @@ def parse_results(raw: bytes, p: str) -> ScanResult:
         data: Any = loads_bounded(raw.decode("utf-8-sig"))  # the text is dropped at once
     except JsonLimitError as exc:
         raise ResultsFileError(
-            f"results file {p} is not a report.json rdscan reads: {exc}",
+            f"report.json {p} is not a report.json rdscan reads: {exc}",
             hint="the file was not written by `rdscan scan` (or was edited); re-run the scan",
         ) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ResultsFileError(
-            f"results file {p} is not valid JSON ({clip(str(exc), 200)})",
+            f"report.json {p} is not valid JSON ({clip(str(exc), 200)})",
             hint="the file is corrupt or truncated; re-run `rdscan scan` to produce a new one",
         ) from None
     if not isinstance(data, dict) or "schema_version" not in data:
         raise ResultsFileError(
-            f"results file {p} is not an rdscan report.json (no schema_version)",
+            f"report.json {p} is not an rdscan report.json (no schema_version)",
             hint="give the report.json written by `rdscan scan`",
         )
     if data["schema_version"] != SCHEMA_VERSION:
         raise ResultsFileError(
-            f"results file {p} has schema_version {quote(data['schema_version'])}; "
+            f"report.json {p} has schema_version {quote(data['schema_version'])}; "
             f"this rdscan reads schema_version {SCHEMA_VERSION}",
             hint="re-render it with the rdscan version that wrote it, or re-run the scan",
         )
@@ -122,7 +122,7 @@ def parse_results(raw: bytes, p: str) -> ScanResult:
         scan = ScanResult.from_dict(data)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ResultsFileError(
-            f"results file {p} is incomplete or corrupt: bad or missing field {quote(exc, 200)}",
+            f"report.json {p} is incomplete or corrupt: bad or missing field {quote(exc, 200)}",
             hint="re-run `rdscan scan` to produce a new one",
         ) from None
     return mask_scan(scan)  # it may come from elsewhere: masked as a scan is

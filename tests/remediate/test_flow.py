@@ -432,7 +432,7 @@ def test_resume_after_a_crash_past_bind_records_verified(
 def test_a_member_that_is_now_a_cloud_account_is_never_sent(
     emulator, sample_fixture, settings_for, scripted, tmp_path
 ):
-    """The results file says ResourceAccount, GetAccount says CloudAccount now: trust the API."""
+    """report.json says ResourceAccount, GetAccount says CloudAccount now: trust the API."""
     from dataclasses import replace
 
     from scanner.findings import Remediation

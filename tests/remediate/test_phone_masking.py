@@ -165,7 +165,7 @@ def test_phone_tag_from_the_results_file_alone_is_refused_clearly(sample_fixture
         replace(scan, results=(masked,)), site="cn", phones=PhoneSources(tag="secure-phone")
     )
     assert plan.items[0].kind == "bad_phone"
-    assert "from the results file" in plan.items[0].problem
+    assert "from report.json" in plan.items[0].problem
 
 
 def test_crafted_report_json_is_masked_on_read(tmp_path: Path, report_file: Any) -> None:

@@ -66,5 +66,5 @@ def test_phones_csv_problems_are_named(emulator, tmp_path, sample_fixture):
         caller=OPERATOR,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "Warning: the phones file lists 1 account(s) not in the scan results" in proc.stderr
+    assert "Warning: the phones file lists 1 account(s) not in report.json" in proc.stderr
     assert "1000000000999999" in proc.stderr and "13700003333" not in proc.stdout + proc.stderr

@@ -1,4 +1,4 @@
-"""`rdscan report RESULTS.json`: offline re-render, refusals with clear messages, --journal."""
+"""`rdscan report REPORT.json`: offline re-render, refusals with clear messages, --journal."""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ def test_report_refuses_corrupt_and_foreign_files(tmp_path) -> None:  # type: ig
         path.write_text(text)
         code, out, err = _run("report", str(path), "--format", "html")
         assert code == 2, name
-        assert err.startswith("Error: results file"), (name, err)
+        assert err.startswith("Error: report.json "), (name, err)
         assert "Fix: " in err and "Traceback" not in err + out, name
         assert not (tmp_path / "report.html").exists()
     code, _, err = _run("report", str(tmp_path / "missing.json"))

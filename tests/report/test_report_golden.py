@@ -1,4 +1,4 @@
-"""Golden files for report.md, report.html and report.csv of a fixed results file.
+"""Golden files for report.md, report.html and report.csv of a fixed scan.
 
 Regenerate after an intended change with:
 
