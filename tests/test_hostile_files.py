@@ -324,7 +324,7 @@ def test_any_os_error_in_safe_paths_is_a_config_error(tmp_path: Path) -> None:
     "command,needle",
     [
         (["verify-journal"], "cannot read journal"),
-        (["report"], "cannot read results file"),
+        (["report"], "cannot read report.json"),
         (["remediate", "--from", "/dev/null", "--dry-run", "--phones"], "cannot read phones"),
     ],
     ids=["verify-journal", "report", "phones"],
