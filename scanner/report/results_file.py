@@ -87,7 +87,7 @@ def load_results(path: str | Path) -> tuple[ScanResult, bytes]:
             "(default: rdscan-report/report.json)",
         ) from None
     except IsADirectoryError:
-        raise ResultsFileError(f"results file {p} is a folder, not a file") from None
+        raise ResultsFileError(f"report.json {p} is a folder, not a file") from None
     except OSError as exc:
         raise ResultsFileError(f"cannot read report.json {p}: {exc.strerror}") from None
     return parse_results(raw, str(p)), raw
