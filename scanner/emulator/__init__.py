@@ -66,13 +66,12 @@ Fixture keys beyond the design contract (all optional):
   are delegated administrators: their callers may call ListAccounts (documented) and, with
   ``undocumented.delegated_admin_reads``, GetAccount and the folder APIs.
 - undocumented: what the documentation leaves open, one knob each (defaults = the emulator's
-  behaviour before the knobs; see ``fixture.Undocumented``): daily_send_limit (5),
-  daily_send_limit_scope (member | management_account), code_ttl_s (300), bind_statuses
-  (CreateSuccess, PromoteFailed, PromoteExpired, PromoteCancelled),
+  behaviour before the knobs; see ``fixture.Undocumented`` and docs/fixture.md):
+  daily_send_limit (5), daily_send_limit_scope (member | management_account), code_ttl_s
+  (300), bind_statuses (CreateSuccess, PromoteFailed, PromoteExpired, PromoteCancelled),
   phone_flag_for_cloud_accounts and phone_flag_for_management_account (actual | omitted |
   false), delegated_admin_reads (true), not_allowed_error (EntityNotExists.ResourceDirectory),
   missing_parameter_before_permission (false).
-
 - roles: ``[{arn: acs:ram::<account>:role/<name>, trusted_callers: [access key ids], allow:
   [...], role_id, max_session_duration_s}]``: STS AssumeRole (2015-04-01) issues a temporary
   key, secret and token for them that every action then accepts (see ``sts.py``); the caller

@@ -294,3 +294,19 @@ def test_missing_parameter_before_or_after_permission(emulator, rdm, first):
     )
     assert allowed.code == "MissingParameter.AccountId"
     assert srv.outbox() == []
+
+
+def test_every_fixture_key_and_knob_is_documented():
+    from pathlib import Path
+
+    from scanner.emulator import fixture as fixture_module
+
+    doc = (Path(__file__).parents[2] / "docs" / "fixture.md").read_text(encoding="utf-8")
+    keys = (
+        fixture_module._TOP_KEYS
+        | fixture_module._UNDOCUMENTED_KEYS
+        | fixture_module._ROLE_KEYS
+        | fixture_module._ACCOUNT_KEYS
+        | fixture_module._CALLER_KEYS
+    )
+    assert not [k for k in sorted(keys) if f"`{k}" not in doc]
