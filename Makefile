@@ -27,11 +27,9 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix scanner tests bench
 
 bench: $(STAMP)
+	$(BIN)/python bench/whole_scan.py
 	$(BIN)/python bench/scan_throughput.py
 	$(BIN)/python bench/scan_quota_pacing.py
-	$(BIN)/python bench/scan_scale.py
-	$(BIN)/python bench/report_render.py
-	$(BIN)/python bench/emulator_throughput.py
 
 clean:
 	rm -rf $(VENV) rdscan-report .pytest_cache .mypy_cache .ruff_cache

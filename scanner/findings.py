@@ -422,7 +422,9 @@ class ScanResult:
     def failing(self) -> list[Result]:
         return [r for r in self.results if r.result is Status.FAIL]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, accounts: bool = True) -> dict[str, Any]:
+        """report.json's content. ``accounts=False``: the "accounts" list left empty (in its
+        place), for a writer that adds each member's ``account_dict`` one at a time."""
         ev = self.evidence
         cov = self.coverage
         return {
@@ -472,12 +474,13 @@ class ScanResult:
                 "frameworks": ev.frameworks.to_dict() if ev.frameworks else None,
                 "exemptions_ignored": ev.exemptions_ignored,
             },
-            "accounts": [self._account_dict(r) for r in self.results],
+            "accounts": [self.account_dict(r) for r in self.results] if accounts else [],
             "summary": self.summary,
             **self._history_dict(),
         }
 
-    def _account_dict(self, r: Result) -> dict[str, Any]:
+    def account_dict(self, r: Result) -> dict[str, Any]:
+        """One member of report.json's "accounts"."""
         row = r.to_dict()
         if self.history is not None and r.result is Status.FAIL:
             first = self.history.first_failed_at.get(r.account_id, self.evidence.started_at)

@@ -22,6 +22,9 @@ from .policy import Exemptions, Policy
 
 if TYPE_CHECKING:  # the SDKs load when a scan starts, not when the command line does
     from .client.sdk import RdClient
+    from .findings import Caller
+    from .inventory.checkpoint import ScanIdentity
+    from .inventory.model import Directory
 
 Progress = Callable[[int, int], None]
 
@@ -34,6 +37,26 @@ class ScanRequest:
     today: dt.date | None = None  # the day exemptions are judged against; default: today (UTC)
     frameworks: FrameworkMapping | None = None  # recorded in report.json for the Control section
     exemptions_ignored: bool = False  # --no-exemptions: evaluated as if no exemption existed
+    # where the scan keeps its checkpoint (the output folder); None: no checkpoint
+    checkpoint_dir: Path | None = None
+    resume: bool = False  # go on from the checkpoint of an interrupted scan in checkpoint_dir
+
+
+def scan_identity(request: ScanRequest) -> ScanIdentity:
+    """What a checkpoint must match to be resumed by ``request``."""
+    from .inventory.checkpoint import ScanIdentity
+
+    return ScanIdentity(
+        tool_version=__version__,
+        policy_id=request.policy.id,
+        policy_digest=request.policy.digest,
+        exemptions_digest=(request.exemptions.digest or "")
+        if not request.exemptions_ignored
+        else "",
+        site=request.settings.site,
+        endpoint=request.settings.endpoint or "",
+        output_dir=str(Path(request.checkpoint_dir or ".").absolute()),
+    )
 
 
 def root_identity_warning(caller: Caller) -> list[str]:
@@ -52,6 +75,21 @@ def new_scan_id(moment: dt.datetime) -> str:
     return f"scan-{moment:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
+def _identity_and_directory(client: RdClient) -> tuple[Caller, Directory]:
+    """GetCallerIdentity and GetResourceDirectory at once (one round trip, not two); when
+    both fail, the caller's error is the one raised (it names a credentials problem)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rdscan-id") as pool:
+        identity = pool.submit(client.caller_identity)
+        try:
+            directory = client.get_resource_directory()
+        except BaseException:
+            identity.result()  # raises the caller's error first, if it has one
+            raise
+        return identity.result(), directory
+
+
 def run_scan(
     request: ScanRequest,
     *,
@@ -65,19 +103,52 @@ def run_scan(
     secret, no ListAccounts permission, not the management account); a member that could not be
     read becomes an ERROR result instead, and the scan goes on.
     """
+    from .client.model import AccountPhone
     from .client.sdk import RdClient
+    from .inventory import checkpoint
     from .inventory.collect import collect
 
     settings = request.settings
     started = now()
+    scan_id = new_scan_id(started)
+    resumed = None
+    if request.resume and request.checkpoint_dir is not None:  # checked before any API call
+        resumed = checkpoint.load(request.checkpoint_dir, scan_identity(request))
     client = client or RdClient(settings)
-    caller = client.caller_identity()
-    inventory = collect(
-        client,
-        concurrency=settings.concurrency,
-        progress=progress,
-        caller_account_id=caller.account_id,
-    )
+    caller, directory = _identity_and_directory(client)
+    if resumed is not None:
+        resumed.check_directory(directory.id)
+    saved = None
+    if request.checkpoint_dir is not None:
+        header = scan_identity(request).header(scan_id, rfc3339(started))
+        saved = checkpoint.Checkpoint.start(
+            request.checkpoint_dir, header, append=resumed is not None
+        )
+    try:
+        if saved is not None:
+            saved.directory(directory.id, directory.master_account_id, caller.account_id)
+            keep = saved.read
+
+            def on_read(account_id: str, outcome: object) -> None:
+                if isinstance(outcome, AccountPhone):
+                    keep(account_id, outcome)
+
+        inventory = collect(
+            client,
+            concurrency=settings.concurrency,
+            progress=progress,
+            directory=directory,
+            on_read=on_read if saved is not None else None,
+            known=resumed.reads if resumed is not None else None,
+            caller_account_id=caller.account_id,
+        )
+    except BaseException:
+        if saved is not None and resumed is None and saved.reads == 0:
+            saved.discard()  # nothing read: nothing to resume, nothing left behind
+        raise
+    finally:
+        if saved is not None:
+            saved.close()
     today = request.today or started.date()
     results = evaluate(request.policy, request.exemptions, inventory, today)
     stale = [*root_identity_warning(caller)]
@@ -100,13 +171,20 @@ def run_scan(
             "check the members in the console."
         )
     stale.extend(request.policy.warnings)
+    if resumed is not None:
+        before = sum(1 for m in inventory.members if m.account_id in resumed.reads)
+        stale.append(
+            f"resumed scan: this scan continues the interrupted scan {resumed.scan_id} "
+            f"(started {resumed.started_at}); {before:,} of the {len(inventory.members):,} "
+            "members' GetAccount answers are from that run, the listing and the rest from this one"
+        )
     if not results:  # a directory lists at least its management account
         stale.append("ListAccounts listed no member: nothing was checked")
     elif all(r.result is Status.SKIPPED for r in results):
         stale.append("every member is out of the policy's scope (SKIPPED): nothing was checked")
     finished = now()
     evidence = Evidence(
-        scan_id=new_scan_id(started),
+        scan_id=scan_id,
         started_at=rfc3339(started),
         finished_at=rfc3339(finished),
         tool_version=__version__,

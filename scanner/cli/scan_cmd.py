@@ -17,7 +17,7 @@ from tabulate import tabulate
 from ..client.settings import Settings
 from ..emulator.fixture import CallerSpec, Fixture
 from ..engine import exit_code
-from ..errors import ConfigError
+from ..errors import ApiError, ConfigError, CredentialsError
 from ..exit_codes import ExitCode
 from ..findings import STATUS_ORDER, ScanResult, Severity, Status
 from ..history import History, ScanInput, default_history_path
@@ -63,6 +63,7 @@ class ScanOptions:
     fail_on_expired: bool = False
     notify: Path | None = None
     quiet: bool = False
+    resume: bool = False  # go on from the checkpoint of an interrupted scan in output_dir
 
 
 def _fail_on(value: str) -> Severity | None:
@@ -239,18 +240,38 @@ def execute_scan(settings: Settings, opts: ScanOptions) -> int:
     channels = load_notify(opts.notify) if opts.notify is not None else None
     if opts.history is not None:
         History(opts.history).check()
-    with _progress_bar(opts.progress) as progress:
-        scan = run_scan(
-            ScanRequest(
-                settings=settings,
-                policy=policy,
-                exemptions=exemptions,
-                today=opts.as_of,
-                frameworks=mapping,
-                exemptions_ignored=opts.no_exemptions,
-            ),
-            progress=progress,
+    from ..inventory import checkpoint
+
+    saved = checkpoint.path_in(opts.output_dir)
+    if not opts.resume and saved.exists():
+        click.echo(
+            f"Note: starting over; the checkpoint of an interrupted scan ({printable(saved)}) is "
+            "replaced. `rdscan scan --resume` would have continued it.",
+            err=True,
         )
+    try:
+        with _progress_bar(opts.progress) as progress:
+            scan = run_scan(
+                ScanRequest(
+                    settings=settings,
+                    policy=policy,
+                    exemptions=exemptions,
+                    today=opts.as_of,
+                    frameworks=mapping,
+                    exemptions_ignored=opts.no_exemptions,
+                    checkpoint_dir=opts.output_dir,
+                    resume=opts.resume,
+                ),
+                progress=progress,
+            )
+    except (KeyboardInterrupt, ApiError, CredentialsError):
+        if saved.exists():
+            click.echo(
+                f"\nThe members read so far are kept in {printable(saved)}: run the same "
+                "command with --resume to continue.",
+                err=True,
+            )
+        raise
     if opts.history is not None:
         try:  # what changed since the previous scan of this directory, for the reports
             scan = replace(scan, history=History(opts.history).context_for(scan))
@@ -275,6 +296,14 @@ def execute_scan(settings: Settings, opts: ScanOptions) -> int:
         except ConfigError as err:  # the scan ran and its reports exist: exit with its own code
             _history_warning("this scan was not recorded in the history", err)
             opts = replace(opts, history=None)
+    if any(r.result is Status.ERROR for r in scan.results):
+        click.echo(
+            f"Checkpoint kept in {printable(saved)}: `rdscan scan --resume` (same options) "
+            "reads the members that could not be read, and only those.",
+            err=True,
+        )
+    else:
+        saved.unlink(missing_ok=True)  # complete: nothing to resume
     if opts.quiet:
         click.echo(verdict_line(scan, code, opts), err=True)
     else:
@@ -489,11 +518,18 @@ def _print_summary(
     is_flag=True,
     help="With --targets: also write each target's own reports into OUTPUT_DIR/<name>/.",
 )
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue the interrupted scan whose checkpoint is in --output-dir (same options): "
+    "the directory is listed again, members already read are not read again.",
+)
 def scan(
     settings: Settings,
     fail_on: str,
     targets_path: Path | None,
     per_target: bool,
+    resume: bool,
     **kwargs: object,
 ) -> None:
     """Scan every member account and write the reports.
@@ -509,7 +545,7 @@ def scan(
         sys.exit(execute_targets(opts, targets_path, per_target=per_target, fail_on=opts.fail_on))
     if per_target:
         raise ConfigError("--per-target needs --targets FILE", hint="add --targets targets.yaml")
-    sys.exit(execute_scan(settings, opts))
+    sys.exit(execute_scan(settings, replace(opts, resume=resume)))
 
 
 @click.command()

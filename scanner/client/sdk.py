@@ -145,6 +145,7 @@ class RdClient:
         self._cred_lock = threading.Lock()
         self._credential: CredentialClient | None = None
         self._counts: dict[str, int] = {}
+        self._latency: dict[str, float] = {}  # action -> smoothed seconds per answered call
         self._throttled = 0
         self._count_lock = threading.Lock()
         self.last_server_date: str | None = None  # the Date header of the last answer
@@ -312,6 +313,20 @@ class RdClient:
         with self._count_lock:
             return self._throttled
 
+    def latency(self, action: str) -> float | None:
+        """Seconds one ``action`` call takes from request to answer (network and server; the
+        wait for a rate-limit token and retries not included), smoothed over recent successful
+        calls; None before the first one."""
+        with self._count_lock:
+            return self._latency.get(action)
+
+    def _observe(self, action: str, seconds: float) -> None:
+        with self._count_lock:
+            previous = self._latency.get(action)
+            self._latency[action] = (
+                seconds if previous is None else previous + 0.1 * (seconds - previous)
+            )
+
     # ---------------------------------------------------------------- the call loop
 
     def _call(
@@ -339,6 +354,7 @@ class RdClient:
                 backoff = Backoff(self._policy, clock=self._clock, rng=random.Random(seed))
             with self._count_lock:
                 self._counts[action] = self._counts.get(action, 0) + 1
+            sent = time.monotonic()
             try:
                 response = send()
             except (
@@ -350,6 +366,7 @@ class RdClient:
             ) as exc:
                 failure = _classify(exc, action)
             else:
+                self._observe(action, time.monotonic() - sent)
                 self._limiter.succeeded(action)
                 headers = getattr(response, "headers", None) or {}
                 date = headers.get("date") or headers.get("Date")
@@ -398,7 +415,7 @@ class RdClient:
         )
 
     def _pool_size(self) -> int:
-        return max(40, self.settings.concurrency * 2)
+        return max(40, (self.settings.concurrency or 0) * 2)
 
     def _clients(self) -> dict[str, Any]:
         clients: dict[str, Any] | None = getattr(self._local, "clients", None)

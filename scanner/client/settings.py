@@ -46,9 +46,9 @@ class Settings:
     # client-side requests per second for every action; None: each action at its documented
     # quota (scanner.client.quotas: GetAccount 50/s, ListAccounts 20/s, Send 10/s, ...)
     rate: float | None = None
-    # parallel GetAccount calls: enough to keep GetAccount's 50/s busy at ~100-300 ms round
-    # trips (rate x latency = 50/s x 0.3 s = 15 in flight), with headroom for retries
-    concurrency: int = 16
+    # parallel GetAccount calls; None: adapted to the observed latency so that GetAccount's
+    # rate stays busy (rate x latency in flight: 50/s x 0.3 s = 15), see scanner.inventory.reader
+    concurrency: int | None = None
     # PEM file of the CAs to trust for HTTPS (corporate TLS interception, the emulator's CA);
     # None: the SDK's bundled CAs (certifi). ``ca_bundle_source`` says where the path came from.
     ca_bundle: str | None = None
@@ -81,7 +81,7 @@ class Settings:
             raise ConfigError(f"max_attempts must be at least 1, got {self.max_attempts}")
         if self.retry_budget_s < 0 or self.retry_base_s < 0 or self.retry_cap_s < 0:
             raise ConfigError("retry budget, base and cap must not be negative")
-        if self.concurrency < 1:
+        if self.concurrency is not None and self.concurrency < 1:
             raise ConfigError(f"--concurrency must be at least 1, got {self.concurrency}")
 
     def rate_of(self, action: str) -> float:

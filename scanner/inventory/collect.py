@@ -9,51 +9,61 @@
    as TotalCount): members added or removed between pages shift the pages, which can hide a
    member or show one twice. The walk is bounded; without agreement the union of the passes is
    kept and the members not in the last pass are marked for GetAccount to confirm.
-4. GetAccount 2022-04-19 for every member, ``concurrency`` at a time; the client's token bucket
-   keeps them at the allowed rate. A member whose read failed after retries is kept with
-   ``read_error``; it is never dropped. When reads keep failing to connect (the endpoint went
-   away), the remaining members are kept with that reason instead of each retrying in turn.
+4. GetAccount 2022-04-19 for every member, from the first ListAccounts page on: each id is
+   read as soon as a pass lists it (``reader.PhoneReader``: the quota kept busy at any latency),
+   while the confirming pass and the folder walk run alongside. Only the members of the final
+   listing become members; a read of an id the final listing dropped is discarded. A member
+   whose read failed after retries is kept with ``read_error``; it is never dropped. When reads
+   keep failing to connect (the endpoint went away), the remaining members are kept with that
+   reason instead of each retrying in turn.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
-from ..client.model import AccountPhone
 from ..client.sdk import RdClient
 from ..errors import (
     ApiError,
     AuthError,
-    ConnectionFailed,
     NotFound,
     NotManagementAccount,
     ServiceUnavailable,
 )
 from ..phones import mask_phones_in
 from .model import Directory, Folder, Inventory, Member
+from .reader import Outcome, PhoneReader, denied_to_member
 
 PAGE_SIZE = 100
 MAX_LIST_PASSES = 4
 MAX_FOLDER_DEPTH = 50
-BREAKER_MIN = 8  # consecutive connection failures before the remaining reads are skipped
+FOLDER_WALKERS = 4  # ListFoldersForParent calls of one level in flight
 ROOT_NAME = "Root"
 
 Progress = Callable[[int, int], None]
+OnAccount = Callable[[str, int], None]  # (account id, the page's TotalCount)
 
 
 def collect(
     client: RdClient,
     *,
-    concurrency: int,
+    concurrency: int | None = None,
     progress: Progress | None = None,
     on_page: Callable[[int, int], None] | None = None,
+    on_read: Callable[[str, Outcome], None] | None = None,
+    known: Mapping[str, Outcome] | None = None,
+    directory: Directory | None = None,
     caller_account_id: str | None = None,
 ) -> Inventory:
     """Read the whole directory. ``progress(done, total)`` follows the GetAccount calls;
-    ``on_page(page_number, total_count)`` is called after each ListAccounts page.
+    ``on_page(page_number, total_count)`` is called after each ListAccounts page;
+    ``on_read(account_id, outcome)`` after each GetAccount (a checkpoint records it);
+    ``known`` holds the outcomes of reads done before (a resumed scan): those ids are not
+    read again. ``concurrency``: GetAccount calls in flight (None: adapted to the latency).
+    ``directory``: GetResourceDirectory's answer when the caller has it already.
 
     ``caller_account_id`` (GetCallerIdentity's AccountId) tells the management account from a
     member: GetResourceDirectory answers a member too, with the directory it belongs to
@@ -63,9 +73,10 @@ def collect(
     trusted services") scans, each action it may not call named; any other member is refused
     with ``NotManagementAccount`` before anything else is read.
     """
-    if concurrency < 1:
+    if concurrency is not None and concurrency < 1:
         raise ValueError("concurrency must be at least 1")
-    directory = client.get_resource_directory()
+    if directory is None:
+        directory = client.get_resource_directory()
     warnings: list[str] = []
     delegated = caller_kind(caller_account_id, directory) == MEMBER
     if delegated:
@@ -76,9 +87,44 @@ def collect(
             f"administrator), not its management account {directory.master_account_id}: "
             "what it may not read is named below and in the members' reasons"
         )
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="rdscan") as pool:
+    outcomes: dict[str, Outcome] = dict(known or {})
+    state = {"total": 0, "done": 0}
+
+    def record(account_id: str, outcome: Outcome) -> None:  # one reader thread at a time
+        outcomes[account_id] = outcome
+        state["done"] += 1
+        if on_read is not None:
+            on_read(account_id, outcome)
+        if progress is not None:
+            progress(state["done"], max(state["total"], reader.submitted))
+
+    def listed_page(page: int, total: int) -> None:
+        state["total"] = max(state["total"], total)
+        if on_page is not None:
+            on_page(page, total)
+
+    def listed(account_id: str, total: int) -> None:
+        if state["total"] == 0:
+            state["total"] = total
+            if progress is not None:
+                progress(0, total)  # the reads start with the first page
+        if account_id in outcomes:  # read before (a resumed scan)
+            return
+        reader.submit(account_id)
+
+    rate = client.settings.rate_of("GetAccount")
+    with (
+        ThreadPoolExecutor(max_workers=FOLDER_WALKERS, thread_name_prefix="rdscan-fd") as pool,
+        PhoneReader(
+            client, record, rate=rate, concurrency=concurrency, delegated=delegated
+        ) as reader,
+    ):
+        walk: Future[dict[str, Folder]] = pool.submit(walk_folders, client, directory, pool)
+        accounts, unconfirmed = list_all_accounts(client, on_page=listed_page, on_account=listed)
+        for account_id in unconfirmed:  # read again now: still a member after the listing?
+            reader.submit(account_id, again=True)
         try:
-            folders = walk_folders(client, directory, pool)
+            folders = walk.result()
             walked = True
         except (AuthError, NotFound) as err:  # names unreadable: members read, paths show ids
             if isinstance(err, NotFound) and not (delegated and _denied_to_member(err)):
@@ -89,22 +135,19 @@ def collect(
             )
             root = Folder(directory.root_folder_id, ROOT_NAME, None, ROOT_NAME)
             folders, walked = {root.id: root}, False
-        accounts, unconfirmed = list_all_accounts(client, on_page=on_page)
+        except ApiError as err:  # the endpoint went away while the walk ran beside the reads
+            warnings.append(f"folder names could not be read, paths show ids: {err}")
+            root = Folder(directory.root_folder_id, ROOT_NAME, None, ROOT_NAME)
+            folders, walked = {root.id: root}, False
         resolver = _FolderResolver(client, folders, can_get=walked)
         for account in accounts:
             resolver.place(account)
         folders = resolver.folders
         warnings.extend(resolver.warnings)
-        phones = _read_phones(
-            client,
-            [a["AccountId"] for a in accounts],
-            pool,
-            concurrency,
-            progress,
-            delegated=delegated,
-        )
+    if progress is not None:
+        progress(len(accounts), len(accounts))
     members = tuple(
-        _member(a, folders, phones[a["AccountId"]], a["AccountId"] in unconfirmed) for a in accounts
+        _member(a, folders, outcomes[a.account_id], a.account_id in unconfirmed) for a in accounts
     )
     return Inventory(
         directory=directory,
@@ -119,16 +162,17 @@ def collect(
 
 
 def walk_folders(
-    client: RdClient, directory: Directory, pool: ThreadPoolExecutor
+    client: RdClient, directory: Directory, pool: ThreadPoolExecutor | None = None
 ) -> dict[str, Folder]:
-    """Every folder under the root, with readable paths (``Root/Production/Apps``)."""
+    """Every folder under the root, with readable paths (``Root/Production/Apps``). Runs
+    alongside the listing; the folders of one level are listed in turn."""
     root = Folder(id=directory.root_folder_id, name=ROOT_NAME, parent_id=None, path=ROOT_NAME)
     folders: dict[str, Folder] = {root.id: root}
     level = [root]
     for _ in range(MAX_FOLDER_DEPTH):
         if not level:
             break
-        children = list(pool.map(lambda f: client.list_folders_for_parent(f.id), level))
+        children = [client.list_folders_for_parent(f.id) for f in level]
         next_level: list[Folder] = []
         for parent, kids in zip(level, children, strict=True):
             for raw in kids:
@@ -156,13 +200,13 @@ class _FolderResolver:
         self.can_get = can_get
         self.warnings: list[str] = []
 
-    def place(self, account: Mapping[str, Any]) -> None:
-        fid = str(account.get("FolderId") or "")
+    def place(self, account: Listed) -> None:
+        fid = account.folder_id
         if not fid or fid in self.folders:
             return
         if self.can_get and self._get_chain(fid):
             return
-        self._from_rd_path(fid, str(account.get("ResourceDirectoryPath") or ""))
+        self._from_rd_path(fid, account.rd_path)
 
     def _get_chain(self, fid: str) -> bool:
         chain: list[dict[str, Any]] = []
@@ -207,16 +251,56 @@ class _FolderResolver:
 # -------------------------------------------------------------------- members
 
 
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """One member as ListAccounts 2020-03-31 showed it: only what the inventory keeps (a raw
+    page entry is ~1.5 KB; 50,000 of them, twice, were most of a scan's memory)."""
+
+    account_id: str
+    display_name: str
+    type: str
+    status: str
+    folder_id: str
+    join_method: str
+    join_time: str
+    tags: tuple[tuple[str, str], ...]
+    rd_path: str  # ResourceDirectoryPath: rd-xxx/r-root/fd-a/<account id>
+
+
+def _listed(raw: Mapping[str, Any], aid: str, shared: dict[str, str]) -> Listed:
+    def one(key: str) -> str:
+        text = str(raw.get(key) or "")
+        return shared.setdefault(text, text)
+
+    tags = (raw.get("Tags") or {}).get("Tag") or []
+    return Listed(
+        account_id=aid,
+        display_name=str(raw.get("DisplayName") or ""),
+        type=one("Type"),
+        status=one("Status"),
+        folder_id=one("FolderId"),
+        join_method=one("JoinMethod"),
+        join_time=str(raw.get("JoinTime") or ""),
+        tags=tuple(sorted((str(t.get("Key", "")), str(t.get("Value", ""))) for t in tags)),
+        rd_path=str(raw.get("ResourceDirectoryPath") or ""),
+    )
+
+
 def list_all_accounts(
-    client: RdClient, *, on_page: Callable[[int, int], None] | None = None
-) -> tuple[list[dict[str, Any]], set[str]]:
+    client: RdClient,
+    *,
+    on_page: Callable[[int, int], None] | None = None,
+    on_account: OnAccount | None = None,
+) -> tuple[list[Listed], set[str]]:
     """Every member, each once. Returns the accounts (listing order) and the ids that only an
-    earlier, disagreeing pass saw (to be confirmed by GetAccount)."""
-    previous: dict[str, dict[str, Any]] | None = None
-    seen_ever: dict[str, dict[str, Any]] = {}
-    last: dict[str, dict[str, Any]] = {}
+    earlier, disagreeing pass saw (to be confirmed by GetAccount). ``on_account(id, total)``
+    is called for each id of each pass as its page arrives (the reads start from it)."""
+    previous: dict[str, Listed] | None = None
+    seen_ever: dict[str, Listed] = {}
+    last: dict[str, Listed] = {}
+    shared: dict[str, str] = {}
     for _ in range(MAX_LIST_PASSES):
-        last, consistent = _one_pass(client, on_page)
+        last, consistent = _one_pass(client, on_page, on_account, seen_ever, shared)
         for aid, account in last.items():
             seen_ever.setdefault(aid, account)
         if consistent and previous is not None and previous.keys() == last.keys():
@@ -230,9 +314,13 @@ def list_all_accounts(
 
 
 def _one_pass(
-    client: RdClient, on_page: Callable[[int, int], None] | None
-) -> tuple[dict[str, dict[str, Any]], bool]:
-    by_id: dict[str, dict[str, Any]] = {}
+    client: RdClient,
+    on_page: Callable[[int, int], None] | None,
+    on_account: OnAccount | None,
+    seen: Mapping[str, Listed],
+    shared: dict[str, str],
+) -> tuple[dict[str, Listed], bool]:
+    by_id: dict[str, Listed] = {}
     totals: set[int] = set()
     duplicates = False
     page = 1
@@ -243,10 +331,13 @@ def _one_pass(
             aid = str(account.get("AccountId") or "")
             if not aid:
                 continue
-            account["AccountId"] = aid
             if aid in by_id:
                 duplicates = True
-            by_id[aid] = account
+            entry = _listed(account, aid, shared)
+            before = seen.get(aid)
+            by_id[aid] = before if before == entry else entry  # one copy when unchanged
+            if on_account is not None:
+                on_account(aid, total)
         if on_page is not None:
             on_page(page, total)
         if not accounts or page * PAGE_SIZE >= max(totals):
@@ -254,68 +345,6 @@ def _one_pass(
         page += 1
     consistent = len(totals) == 1 and not duplicates and len(by_id) == next(iter(totals))
     return by_id, consistent
-
-
-def _read_phones(
-    client: RdClient,
-    account_ids: list[str],
-    pool: ThreadPoolExecutor,
-    concurrency: int,
-    progress: Progress | None,
-    *,
-    delegated: bool = False,
-) -> dict[str, AccountPhone | ApiError]:
-    results: dict[str, AccountPhone | ApiError] = {}
-    total = len(account_ids)
-    if progress is not None:
-        progress(0, total)
-
-    breaker = _Breaker(threshold=max(BREAKER_MIN, 2 * concurrency))
-    denied: list[ApiError] = []  # a delegated administrator that may not call GetAccount
-
-    def read(aid: str) -> AccountPhone | ApiError:
-        if breaker.open is not None:
-            return ConnectionFailed(
-                f"not read: the endpoint stopped answering ({breaker.open})",
-                action="GetAccount",
-                hint=breaker.hint,
-            )
-        if denied:
-            return denied[0]
-        try:
-            phone = client.get_account_phone(aid)
-        except (AuthError, NotFound) as err:
-            if delegated and (isinstance(err, AuthError) or _denied_to_member(err)):
-                refusal = AuthError(
-                    "GetAccount (2022-04-19) is not allowed for this delegated administrator, "
-                    f"so no member's phone could be read: {err}",
-                    code=err.code,
-                    status=err.status,
-                    request_id=err.request_id,
-                    action="GetAccount",
-                    hint="scan with a RAM user or role of the management account",
-                )
-                denied.append(refusal)
-                return refusal
-            breaker.record(err)
-            return err.with_traceback(None)
-        except ApiError as err:  # after retries: the member is kept with the reason
-            breaker.record(err)
-            return err.with_traceback(None)  # kept per member: not its frames, SDK objects
-        breaker.record(None)
-        return phone
-
-    futures = {pool.submit(read, aid): aid for aid in account_ids}
-    try:
-        for done, future in enumerate(as_completed(futures), start=1):
-            results[futures[future]] = future.result()
-            if progress is not None:
-                progress(done, total)
-    except BaseException:  # Ctrl-C: drop the reads not started, so the pool ends promptly
-        for future in futures:
-            future.cancel()
-        raise
-    return results
 
 
 MANAGEMENT = "management account"
@@ -330,11 +359,7 @@ def caller_kind(caller_account_id: str | None, directory: Directory) -> str:
     return MANAGEMENT if caller_account_id == directory.master_account_id else MEMBER
 
 
-def _denied_to_member(err: ApiError) -> bool:
-    """What the RD APIs answer a member account for an action it may not call. UNVERIFIED:
-    the documentation does not say; the emulator plays EntityNotExists.ResourceDirectory (the
-    answer for a directory the caller cannot see) or NoPermission."""
-    return isinstance(err, AuthError) or err.code == "EntityNotExists.ResourceDirectory"
+_denied_to_member = denied_to_member
 
 
 def check_member_may_list(client: RdClient, directory: Directory, caller_account_id: str) -> None:
@@ -356,38 +381,14 @@ def check_member_may_list(client: RdClient, directory: Directory, caller_account
         ) from None
 
 
-class _Breaker:
-    """Stops calling once ``threshold`` reads in a row failed to connect (the endpoint went
-    away): the members left are kept with that reason instead of each one waiting out its own
-    retries."""
-
-    def __init__(self, threshold: int) -> None:
-        self.threshold = threshold
-        self._lock = threading.Lock()
-        self._run = 0
-        self.open: str | None = None
-        self.hint: str | None = None
-
-    def record(self, err: ApiError | None) -> None:
-        with self._lock:
-            if not isinstance(err, ConnectionFailed):
-                self._run = 0
-                return
-            self._run += 1
-            if self._run >= self.threshold and self.open is None:
-                self.open = f"{self._run} reads in a row could not connect; last: {err}"
-                self.hint = err.hint
-
-
 def _member(
-    account: Mapping[str, Any],
+    account: Listed,
     folders: Mapping[str, Folder],
-    phone: AccountPhone | ApiError,
+    phone: Outcome,
     unconfirmed: bool,
 ) -> Member:
-    fid = str(account.get("FolderId") or "")
+    fid = account.folder_id
     folder = folders.get(fid)
-    tags = (account.get("Tags") or {}).get("Tag") or []
     has_phone: bool | None = None
     masked: str | None = None
     read_error: str | None = None
@@ -401,22 +402,17 @@ def _member(
         if has_phone is None:
             read_error = "GetAccount response has no HasSecureMobilePhone field"
     return Member(
-        account_id=str(account["AccountId"]),
+        account_id=account.account_id,
         # a member named by its owner's phone number is shown masked, like a tag
-        display_name=mask_phones_in(str(account.get("DisplayName") or "")),
-        type=str(account.get("Type") or ""),
-        status=str(account.get("Status") or ""),
+        display_name=mask_phones_in(account.display_name),
+        type=account.type,
+        status=account.status,
         folder_id=fid,
         folder_path=folder.path if folder else fid,
-        join_method=str(account.get("JoinMethod") or ""),
-        join_time=str(account.get("JoinTime") or ""),
+        join_method=account.join_method,
+        join_time=account.join_time,
         # a tag may hold a phone number (the kind --phone-tag reads): kept masked from here on
-        tags=tuple(
-            sorted(
-                (mask_phones_in(str(t.get("Key", ""))), mask_phones_in(str(t.get("Value", ""))))
-                for t in tags
-            )
-        ),
+        tags=tuple(sorted((mask_phones_in(k), mask_phones_in(v)) for k, v in account.tags)),
         has_secure_mobile_phone=has_phone,
         secure_mobile_phone_masked=masked,
         read_error=read_error,

@@ -21,17 +21,23 @@ def dumps(scan: ScanResult) -> str:
 
     One line per member keeps the file readable and diffable, and lets the C encoder write
     each line (``indent`` makes ``json`` fall back to its pure-Python encoder: 50,000 members
-    took seconds).
+    took seconds); members are turned into dicts one at a time (all at once: ~60 MB at 50,000).
     """
-    parts = []
-    for key, value in scan.to_dict().items():
-        if key == "accounts" and value:
-            lines = ",\n    ".join(json.dumps(a, ensure_ascii=False) for a in value)
-            text = f"[\n    {lines}\n  ]"
+    parts: list[str] = ["{\n"]
+    for index, (key, value) in enumerate(scan.to_dict(accounts=False).items()):
+        parts.append(",\n" if index else "")
+        parts.append(f"  {json.dumps(key)}: ")
+        if key == "accounts" and scan.results:
+            parts.append("[\n    ")
+            for number, r in enumerate(scan.results):
+                if number:
+                    parts.append(",\n    ")
+                parts.append(json.dumps(scan.account_dict(r), ensure_ascii=False))
+            parts.append("\n  ]")
         else:
-            text = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
-        parts.append(f"  {json.dumps(key)}: {text}")
-    return "{\n" + ",\n".join(parts) + "\n}\n"
+            parts.append(json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  "))
+    parts.append("\n}\n")
+    return "".join(parts)
 
 
 # report.json is ~500 bytes a member (25 MB at 50,000): far above any real directory

@@ -114,9 +114,14 @@ def test_churn_on_every_pass_stays_bounded_and_loses_no_member(
     final = {a.id for a in srv.state.accounts()}
     assert final <= set(ids), "a current member was dropped"
     members = {m.account_id: m for m in inventory.members}
-    for aid in set(ids) - final:  # seen in an earlier pass, gone since: kept, with the reason
+    for aid in set(ids) - final:
         assert aid in gone
-        assert "EntityNotExists.Account" in (members[aid].read_error or "")
+        if aid != gone[-1]:  # only an earlier pass listed it: read again after the listing
+            assert "EntityNotExists.Account" in (members[aid].read_error or "")
+            assert "gone since" in (members[aid].read_error or "")
+        else:  # the last pass listed it, then it went; its read ran alongside the listing
+            error = members[aid].read_error
+            assert error is None or "EntityNotExists.Account" in error
     # bounded: at most MAX_LIST_PASSES passes of 3 pages each
     assert client.api_calls()["ListAccounts"] <= 4 * 4
 
@@ -230,8 +235,21 @@ def test_folder_created_after_the_walk_is_resolved_with_getfolder(
     newcomer = {m.account_id: m for m in inventory.members}["1700000000000001"]
     assert newcomer.folder_path == paths_of(data)["fd-L1p0c1"] + "/Late"
     assert inventory.folders["fd-late01"].parent_id == "fd-L1p0c1"
-    assert client.api_calls()["GetFolder"] == 1
+    # the walk runs alongside the listing: it saw the new folder, or GetFolder named it
+    assert client.api_calls().get("GetFolder", 0) <= 1
     assert not inventory.warnings
+
+    # a folder the walk did not see: GetFolder up to a known parent
+    from scanner.inventory.collect import Listed, _FolderResolver
+
+    walked = {k: v for k, v in inventory.folders.items() if k != "fd-late01"}
+    resolver = _FolderResolver(client, walked, can_get=True)
+    before = client.api_calls().get("GetFolder", 0)
+    resolver.place(
+        Listed("1700000000000001", "n", "ResourceAccount", "", "fd-late01", "", "", (), "")
+    )
+    assert resolver.folders["fd-late01"].path == paths_of(data)["fd-L1p0c1"] + "/Late"
+    assert client.api_calls()["GetFolder"] == before + 1
 
 
 def test_endpoint_gone_mid_scan_keeps_every_member_and_stops_calling(
@@ -241,8 +259,14 @@ def test_endpoint_gone_mid_scan_keeps_every_member_and_stops_calling(
     srv = start_emulator(data, latency_ms=20)
     client = RdClient(make_settings(srv, max_attempts=2, connect_timeout_ms=500))
 
+    stopped = []
+
     def stop_after_ten(done: int, total: int) -> None:
-        if done == 10:
+        # reads run alongside the listing: the endpoint goes once the listing is complete
+        # (2 agreeing passes of 3 pages) and at least 10 members were read
+        listed = srv.call_counts().get("ListAccounts", 0) >= 6
+        if done >= 10 and listed and not stopped:
+            stopped.append(done)
             srv.stop()
 
     inventory = collect(client, concurrency=2, progress=stop_after_ten)
@@ -265,17 +289,38 @@ def test_a_failed_read_is_kept_without_its_traceback(start_emulator, make_fixtur
     """Each member whose GetAccount failed is held until the scan ends (10,000+ when the caller
     lacks the permission). Its error must not keep the traceback: those frames hold the SDK's
     request and response objects, several KB per member (4,000 failed reads: peak 40 -> 20 MB)."""
-    from concurrent.futures import ThreadPoolExecutor
-
     from scanner.errors import ApiError
-    from scanner.inventory.collect import _read_phones
+    from scanner.inventory.reader import PhoneReader
 
     data = make_fixture(20)
     srv = start_emulator(data)
     client = RdClient(make_settings(srv, "lister"))
     ids = [a["id"] for a in data["accounts"]]
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        results = _read_phones(client, ids, pool, 4, None)
+    results = {}
+    with PhoneReader(client, results.__setitem__, rate=100.0, concurrency=4) as reader:
+        for aid in ids:
+            reader.submit(aid)
     assert set(results) == set(ids)
     assert all(isinstance(r, ApiError) and r.code == "NoPermission" for r in results.values())
     assert [r for r in results.values() if r.__traceback__ is not None] == []
+
+
+def test_an_exception_in_a_read_stops_the_reads_and_reaches_the_caller(
+    start_emulator, make_fixture, make_settings
+):
+    """Not an API answer (credentials that can no longer be loaded, a full disk under the
+    checkpoint): no member may end without an outcome; the scan stops with that error."""
+    from scanner.errors import CredentialsError
+
+    srv = start_emulator(make_fixture(60))
+    client = RdClient(make_settings(srv))
+    seen = []
+
+    def on_read(account_id, outcome):  # type: ignore[no-untyped-def]
+        seen.append(account_id)
+        if len(seen) == 5:
+            raise CredentialsError("the STS token expired", hint="refresh it")
+
+    with pytest.raises(CredentialsError, match="STS token expired"):
+        collect(client, concurrency=3, on_read=on_read)
+    assert len(seen) < 60
