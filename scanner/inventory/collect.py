@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -40,7 +41,6 @@ from .reader import Outcome, PhoneReader, denied_to_member
 PAGE_SIZE = 100
 MAX_LIST_PASSES = 4
 MAX_FOLDER_DEPTH = 50
-FOLDER_WALKERS = 4  # ListFoldersForParent calls of one level in flight
 ROOT_NAME = "Root"
 
 Progress = Callable[[int, int], None]
@@ -113,13 +113,14 @@ def collect(
         reader.submit(account_id)
 
     rate = client.settings.rate_of("GetAccount")
-    with (
-        ThreadPoolExecutor(max_workers=FOLDER_WALKERS, thread_name_prefix="rdscan-fd") as pool,
-        PhoneReader(
-            client, record, rate=rate, concurrency=concurrency, delegated=delegated
-        ) as reader,
-    ):
-        walk: Future[dict[str, Folder]] = pool.submit(walk_folders, client, directory, pool)
+    walk: Future[dict[str, Folder]] = Future()
+    # a daemon thread: Ctrl-C does not wait for a walk of thousands of folders to end
+    threading.Thread(
+        target=_run_into, args=(walk, walk_folders, client, directory), daemon=True
+    ).start()
+    with PhoneReader(
+        client, record, rate=rate, concurrency=concurrency, delegated=delegated
+    ) as reader:
         accounts, unconfirmed = list_all_accounts(client, on_page=listed_page, on_account=listed)
         for account_id in unconfirmed:  # read again now: still a member after the listing?
             reader.submit(account_id, again=True)
@@ -159,6 +160,13 @@ def collect(
 
 
 # -------------------------------------------------------------------- folders
+
+
+def _run_into(future: Future[Any], fn: Callable[..., Any], *args: Any) -> None:
+    try:
+        future.set_result(fn(*args))
+    except BaseException as exc:  # handed to the waiting thread
+        future.set_exception(exc)
 
 
 def walk_folders(

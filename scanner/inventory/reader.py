@@ -14,9 +14,9 @@ given that reason instead of each waiting out its own retries.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 
@@ -26,6 +26,7 @@ from ..errors import ApiError, AuthError, ConnectionFailed, NotFound
 
 BREAKER_MIN = 8  # consecutive connection failures before the remaining reads are skipped
 MAX_IN_FLIGHT = 64  # 50/s at up to ~1 s per call, with headroom for retries
+STOP_WAIT_S = 2.0  # how long an interrupted reader waits for the calls in flight
 HEADROOM = 1.3  # more in flight than rate x latency: jitter, slow answers, retries
 
 Outcome = AccountPhone | ApiError
@@ -115,10 +116,14 @@ class PhoneReader:
         return self
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if exc_type is not None:
-            self.stop()
-            with contextlib.suppress(BaseException):  # the exception on its way wins
-                self.close()
+        if exc_type is not None:  # Ctrl-C, an error: the workers (daemons) end after their
+            self.stop()  # current call; waited for a moment, not for their retries
+            with self._cond:
+                self._closed = True
+                self._cond.notify_all()
+            deadline = time.monotonic() + STOP_WAIT_S
+            for thread in list(self._threads):
+                thread.join(max(0.0, deadline - time.monotonic()))
             return
         self.close()
 
