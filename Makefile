@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test lint format bench clean messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,14 @@ bench: $(STAMP)
 	$(BIN)/python bench/whole_scan.py
 	$(BIN)/python bench/scan_throughput.py
 	$(BIN)/python bench/scan_quota_pacing.py
+
+# Re-extract the report and summary strings (babel.cfg) and merge them into the zh-CN catalog;
+# then translate the new entries in scanner/locales/zh_CN/LC_MESSAGES/rdscan.po.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output \
+		--project rdscan -o scanner/locales/rdscan.pot .
+	$(BIN)/pybabel update -i scanner/locales/rdscan.pot -d scanner/locales -D rdscan -l zh_CN \
+		--no-fuzzy-matching
 
 clean:
 	rm -rf $(VENV) rdscan-report .pytest_cache .mypy_cache .ruff_cache

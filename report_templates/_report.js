@@ -70,8 +70,9 @@
     var rest = count - listed;
     moreBox.hidden = rest <= 0;
     if (rest > 0) {
-      moreButton.textContent = "Show " + fmt(Math.min(rest, PAGE)) + " more (" + fmt(rest) +
-        " not listed)";
+      /* the words come from the page (data-text, translated with it): {n} and {rest} filled in */
+      moreButton.textContent = (moreButton.getAttribute("data-text") || "")
+        .replace("{n}", fmt(Math.min(rest, PAGE))).replace("{rest}", fmt(rest));
     }
   }
 

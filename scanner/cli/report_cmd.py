@@ -10,6 +10,7 @@ import click
 
 from ..errors import ConfigError
 from ..findings import RemediationOutcome, RemediationSource, ScanResult
+from ..i18n import DEFAULT_LANG, check_lang
 from ..policy import select_frameworks
 from ..report import (
     DEFAULT_RERENDERED,
@@ -94,6 +95,14 @@ def _load_journal(
     metavar="KEY",
     help="Show only this framework in the Control section (repeatable), e.g. mlps.",
 )
+@click.option(
+    "--lang",
+    default=DEFAULT_LANG,
+    show_default=True,
+    envvar="RDSCAN_LANG",
+    metavar="en|zh-CN",
+    help="Language of the HTML, Markdown and action-plan reports.",
+)
 def report(
     results: Path,
     formats: str,
@@ -102,12 +111,14 @@ def report(
     expect_head: str | None,
     templates_dir: Path | None,
     framework_names: tuple[str, ...],
+    lang: str,
 ) -> None:
     """Re-render reports from a saved report.json (no network).
 
     The HTML and Markdown footers carry the SHA-256 of REPORT.json exactly as read.
     """
     names = parse_formats(formats, RERENDERABLE)
+    lang = check_lang(lang)
     scan, raw = load_results(results)
     scan = only_frameworks(scan, framework_names)
     source_sha256 = sha256_hex(raw)
@@ -121,6 +132,7 @@ def report(
         remediations=outcomes,
         templates_dir=templates_dir,
         journal=source,
+        lang=lang,
     )
     for fmt in names:
         click.echo(f"{fmt:<4} {printable(written[fmt])}")

@@ -21,6 +21,7 @@ from ..errors import ApiError, ConfigError, CredentialsError
 from ..exit_codes import ExitCode
 from ..findings import STATUS_ORDER, ScanResult, Severity, Status
 from ..history import History, ScanInput, default_history_path
+from ..i18n import DEFAULT_LANG, check_lang, translations
 from ..notify import NotifyConfig, build_summary, load_notify, notify
 from ..policy import (
     check_control,
@@ -60,6 +61,7 @@ class ScanOptions:
     frameworks: Path
     framework_names: tuple[str, ...] = ()
     no_exemptions: bool = False
+    lang: str = DEFAULT_LANG
     fail_on_expired: bool = False
     notify: Path | None = None
     quiet: bool = False
@@ -138,6 +140,14 @@ def scan_options(func: Callable[..., object]) -> Callable[..., object]:
             help="Framework mapping file (default: the shipped policies/frameworks.yaml).",
         ),
         click.option(
+            "--lang",
+            default=DEFAULT_LANG,
+            show_default=True,
+            envvar="RDSCAN_LANG",
+            metavar="en|zh-CN",
+            help="Language of the HTML, Markdown and action-plan reports and of this summary.",
+        ),
+        click.option(
             "--no-exemptions",
             is_flag=True,
             help="Evaluate as if no exemption existed (the auditor's full view; every report "
@@ -184,6 +194,7 @@ def _build_options(
     frameworks_path: Path | None = None,
     framework_names: tuple[str, ...] = (),
     no_exemptions: bool = False,
+    lang: str = DEFAULT_LANG,
     fail_on: str = "info",
     fail_on_expired: bool = False,
     notify_path: Path | None = None,
@@ -203,6 +214,7 @@ def _build_options(
         framework_names=tuple(framework_names),
         no_exemptions=no_exemptions,
         fail_on_expired=fail_on_expired,
+        lang=check_lang(lang),
         notify=notify_path,
         quiet=quiet,
     )
@@ -277,6 +289,9 @@ def execute_scan(settings: Settings, opts: ScanOptions) -> int:
             scan = replace(scan, history=History(opts.history).context_for(scan))
         except ConfigError as err:
             _history_warning("this scan's reports say nothing about earlier scans", err)
+    written = write_reports(
+        scan, opts.formats, opts.output_dir, templates_dir=opts.templates_dir, lang=opts.lang
+    )
     code = _exit_code(scan, opts)
     if channels is not None:
         scan = _notify(scan, channels, code, opts)
@@ -376,9 +391,14 @@ def expired_exemptions(scan: ScanResult) -> list[str]:
 
 def exit_line(scan: ScanResult, code: int, opts: ScanOptions) -> str:
     """What the exit code means for this scan, never "compliant" while a member FAILs."""
+    _ = translations(opts.lang).gettext
+    ngettext = translations(opts.lang).ngettext
     fails = len(scan.failing())
     expired = expired_exemptions(scan)
     if code == ExitCode.INCOMPLETE:
+        return _("Exit code %(code)s: incomplete: some members could not be evaluated") % {
+            "code": int(code)
+        }
         if not scan.results:
             why = "ListAccounts listed no member: nothing was checked"
         elif all(r.result is Status.SKIPPED for r in scan.results):
@@ -393,22 +413,36 @@ def exit_line(scan: ScanResult, code: int, opts: ScanOptions) -> str:
             r.severity.at_least(opts.fail_on) for r in scan.failing()
         ):
             reasons.append(
-                f"{fails:,} member{'s' if fails != 1 else ''} FAIL at or above "
-                f"--fail-on {opts.fail_on.value}"
+                _("%(n)s members FAIL at or above --fail-on %(severity)s")
+                % {"n": f"{fails:,}", "severity": opts.fail_on.value}
+                if fails != 1
+                else _("1 member FAILs at or above --fail-on %(severity)s")
+                % {"severity": opts.fail_on.value}
             )
         if opts.fail_on_expired and expired:
             reasons.append(
-                f"{len(expired)} exemption{'s' if len(expired) != 1 else ''} "
-                "expired (--fail-on-expired)"
+                _("%(n)s exemptions expired (--fail-on-expired)") % {"n": len(expired)}
+                if len(expired) != 1
+                else _("1 exemption expired (--fail-on-expired)")
             )
-        return f"Exit code {int(code)}: non-compliant: " + "; ".join(reasons)
+        return _("Exit code %(code)s: non-compliant: %(reasons)s") % {
+            "code": int(code),
+            "reasons": "; ".join(reasons),
+        }
     if fails:
-        why = "--fail-on none" if opts.fail_on is None else f"below --fail-on {opts.fail_on.value}"
-        return (
-            f"Exit code {int(code)}: NOT compliant: {fails:,} member{'s' if fails != 1 else ''} "
-            f"FAIL; the exit code ignores them ({why})"
+        why = (
+            "--fail-on none"
+            if opts.fail_on is None
+            else _("below --fail-on %(severity)s") % {"severity": opts.fail_on.value}
         )
-    return f"Exit code {int(code)}: compliant"
+        return ngettext(
+            "Exit code %(code)s: NOT compliant: %(n)s member FAILs; the exit code ignores it "
+            "(%(why)s)",
+            "Exit code %(code)s: NOT compliant: %(n)s members FAIL; the exit code ignores them "
+            "(%(why)s)",
+            fails,
+        ) % {"code": int(code), "n": f"{fails:,}", "why": why}
+    return _("Exit code %(code)s: compliant") % {"code": int(code)}
 
 
 def _history_warning(what: str, err: ConfigError) -> None:
@@ -424,30 +458,45 @@ def _print_summary(
     opts: ScanOptions,
     removed: Sequence[Path] = (),
 ) -> None:
+    _ = translations(opts.lang).gettext
     ev = scan.evidence
     click.echo(
         printable(
-            f"rdscan {ev.scan_id}: directory {ev.resource_directory_id} (site {ev.site}), "
-            f"caller {ev.caller.arn}, policy {ev.policy_id}"
+            _(
+                "rdscan %(id)s: directory %(directory)s (site %(site)s), caller %(caller)s, "
+                "policy %(policy)s"
+            )
+            % {
+                "id": ev.scan_id,
+                "directory": ev.resource_directory_id,
+                "site": ev.site,
+                "caller": ev.caller.arn,
+                "policy": ev.policy_id,
+            }
         )
     )
     counts = scan.summary
     click.echo(
         tabulate(
             [(s.value, counts[s.value]) for s in STATUS_ORDER],
-            headers=["Result", "Members"],
+            headers=[_("Result"), _("Members")],
             tablefmt="simple",
         )
     )
     cov = scan.coverage
     click.echo(
-        f"Coverage: {cov.evaluated:,} / {cov.members:,} members evaluated, {cov.errors} errors"
+        _("Coverage: %(evaluated)s / %(members)s members evaluated, %(errors)s errors")
+        % {"evaluated": f"{cov.evaluated:,}", "members": f"{cov.members:,}", "errors": cov.errors}
     )
     for warning in ev.warnings:
-        click.echo(f"Warning: {printable(warning)}")
+        click.echo(f"{_('Warning:')} {printable(warning)}")
     failing = scan.failing()
     if failing:
-        click.echo(f"\nTop failing members ({min(len(failing), TOP_FAILING)} of {len(failing)}):")
+        click.echo(
+            "\n"
+            + _("Top failing members (%(n)s of %(total)s):")
+            % {"n": min(len(failing), TOP_FAILING), "total": len(failing)}
+        )
         rows = [
             (
                 printable(r.account_id),
@@ -458,30 +507,30 @@ def _print_summary(
             )
             for r in sorted(failing, key=lambda r: (-r.severity.rank, r.folder_path, r.account_id))
         ][:TOP_FAILING]
-        click.echo(tabulate(rows, headers=["Account", "Name", "Folder", "Severity", "Remediation"]))
+        headers = [_("Account"), _("Name"), _("Folder"), _("Severity"), _("Remediation")]
+        click.echo(tabulate(rows, headers=headers))
     errors = [r for r in scan.results if r.result is Status.ERROR]
     if errors:
-        click.echo(f"\nMembers that could not be evaluated ({len(errors)}):")
+        click.echo("\n" + _("Members that could not be evaluated (%(n)s):") % {"n": len(errors)})
         for r in errors[:TOP_FAILING]:
             click.echo(f"  {printable(r.account_id)}  {printable(r.reason)}")
-    click.echo("\nReports:")
+    click.echo("\n" + _("Reports:"))
     for fmt, path in written.items():
         click.echo(f"  {fmt:<5} {path}")
     for path in removed:
         click.echo(f"  removed {path} (an earlier scan's; not asked for this time)")
     if opts.history is not None:
-        click.echo(f"History: {opts.history}")
+        click.echo(_("History: %(path)s") % {"path": opts.history})
     if ev.exemptions_ignored:
-        click.echo(
-            "Auditor's view (--no-exemptions): evaluated as if no exemption existed"
-            + (f"; {printable(str(opts.exemptions))} was not used" if opts.exemptions else "")
-        )
+        line = _("Auditor's view (--no-exemptions): evaluated as if no exemption existed")
+        if opts.exemptions:
+            line += _("; %(file)s was not used") % {"file": printable(str(opts.exemptions))}
+        click.echo(line)
     expired = expired_exemptions(scan)
     if expired:
+        shown = printable(", ".join(expired[:5])) + (", ..." if len(expired) > 5 else "")
         click.echo(
-            f"Expired exemptions: {len(expired)} ({printable(', '.join(expired[:5]))}"
-            + (", ..." if len(expired) > 5 else "")
-            + ")"
+            _("Expired exemptions: %(n)s (%(scopes)s)") % {"n": len(expired), "scopes": shown}
         )
     click.echo(exit_line(scan, code, opts))
 

@@ -13,34 +13,38 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 
 from ..findings import Remediation, Result, ScanResult, Status, days_between
+from ..i18n import N_
 from .csv_format import csv_safe
 from .format import ReportFormat, ReportInput
 
 ACTION_PLAN_COLUMNS: tuple[str, ...] = (
-    "account_id",
-    "display_name",
-    "folder_path",
-    "member_type",
-    "severity",
-    "remediation_path",
-    "action",
-    "days_failing",
-    "failing_since",
-    "reason",
-    "expired_exemption",
-    "owner",
-    "due_date",
+    N_("account_id"),
+    N_("display_name"),
+    N_("folder_path"),
+    N_("member_type"),
+    N_("severity"),
+    N_("remediation_path"),
+    N_("action"),
+    N_("days_failing"),
+    N_("failing_since"),
+    N_("reason"),
+    N_("expired_exemption"),
+    N_("owner"),
+    N_("due_date"),
 )
 
 
-def _action(r: Result) -> str:
+def _action(r: Result, _: Callable[[str], str]) -> str:
     if r.remediation is Remediation.API:
-        return f"rdscan remediate --from report.json --account {r.account_id}"
+        return _("rdscan remediate --from report.json --account %(id)s") % {"id": r.account_id}
     if r.remediation is Remediation.MANUAL:
-        return "the member's owner binds a secure mobile phone in its console (Security Settings)"
-    return "review"
+        return _(
+            "the member's owner binds a secure mobile phone in its console (Security Settings)"
+        )
+    return _("review")
 
 
 def _since(scan: ScanResult, r: Result) -> tuple[str, int | None]:
@@ -64,7 +68,8 @@ def render_action_plan(data: ReportInput) -> str:
     buf = io.StringIO()
     buf.write("\ufeff")
     writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(ACTION_PLAN_COLUMNS)
+    _ = data._
+    writer.writerow([_(c) for c in ACTION_PLAN_COLUMNS])
     for r, first, days in rows:
         ex = r.exemption
         writer.writerow(
@@ -77,11 +82,13 @@ def render_action_plan(data: ReportInput) -> str:
                     r.type,
                     r.severity.value,
                     r.remediation.value,
-                    _action(r),
+                    _action(r, _),
                     days if days is not None else "",
                     first[:10],
                     r.reason,
-                    f"{ex.scope} (expired {ex.expires})" if ex and ex.expired else "",
+                    _("%(scope)s (expired %(date)s)") % {"scope": ex.scope, "date": ex.expires}
+                    if ex and ex.expired
+                    else "",
                     "",
                     "",
                 )

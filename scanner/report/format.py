@@ -13,6 +13,7 @@ from functools import cached_property
 from pathlib import Path
 
 from ..findings import RemediationOutcome, RemediationSource, Result, ScanResult
+from ..i18n import DEFAULT_LANG, translations
 from ..phones import mask_outcome, mask_scan
 from .view import ReportView, build_view, report_rows
 
@@ -34,6 +35,12 @@ class ReportInput:
     remediations: tuple[RemediationOutcome, ...] = ()
     templates_dir: Path | None = None
     journal: RemediationSource | None = None
+    lang: str = DEFAULT_LANG  # en | zh-CN: the language of the human-readable formats
+
+    @property
+    def _(self) -> Callable[[str], str]:
+        """gettext for this input's language (for text a renderer builds in Python)."""
+        return translations(self.lang).gettext
 
     @classmethod
     def of(
@@ -43,6 +50,7 @@ class ReportInput:
         remediations: Sequence[RemediationOutcome] = (),
         templates_dir: Path | None = None,
         journal: RemediationSource | None = None,
+        lang: str = DEFAULT_LANG,
     ) -> ReportInput:
         """The input for ``scan``, masked here (whatever the scan or journal holds)."""
         return cls(
@@ -51,6 +59,7 @@ class ReportInput:
             remediations=tuple(mask_outcome(o) for o in remediations),
             templates_dir=templates_dir,
             journal=journal,
+            lang=lang,
         )
 
     @cached_property

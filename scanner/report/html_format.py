@@ -11,7 +11,7 @@ import base64
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from markupsafe import Markup
 
@@ -35,12 +35,14 @@ MemberRow = tuple[str, ...]  # css class, then the 8 cells of the member table
 _CHART_ORDER = (Status.PASS, Status.FAIL, Status.EXEMPT, Status.SKIPPED, Status.ERROR)
 
 
-def _charts(view: ReportView) -> tuple[str, str]:
+def _charts(view: ReportView, _: Callable[[str], str] = str) -> tuple[str, str]:
     by_status = {c.status: c.count for c in view.counts}
     donut = svg.donut(
         [svg.Segment(s.value, by_status[s.value], status_css(s)) for s in _CHART_ORDER],
         center=view.compliance,
-        caption=f"Compliance: {view.compliance} of in-scope members pass or are exempt",
+        caption=_("Compliance: %(share)s of in-scope members pass or are exempt")
+        % {"share": view.compliance},
+        members=_("%(n)s members"),
     )
     shown = list(view.folders[:MAX_FOLDER_BARS])
     rest = view.folders[MAX_FOLDER_BARS:]
@@ -57,12 +59,17 @@ def _charts(view: ReportView) -> tuple[str, str]:
             merged.update(f.counts)
         bars.append(
             svg.Bar(
-                f"({len(rest):,} more folders)",
+                _("(%(n)s more folders)") % {"n": f"{len(rest):,}"},
                 tuple(svg.Segment(s.value, merged[s.value], status_css(s)) for s in STATUS_ORDER),
                 summary=True,
             )
         )
-    return donut, svg.stacked_bars(bars, caption="Members per folder, by result")
+    return donut, svg.stacked_bars(
+        bars,
+        caption=_("Members per folder, by result"),
+        total=_("%(n)s total"),
+        empty=_("No members."),
+    )
 
 
 def _csp_hash(text: str) -> str:
@@ -119,7 +126,7 @@ def script_json(value: object) -> Markup:
 
 def render_html(data: ReportInput) -> str:
     """The self-contained HTML report."""
-    donut, bars = _charts(data.view)
+    donut, bars = _charts(data.view, data._)
     since = build_since(data.scan)
     css = render(template(data.templates_dir, "html", "_report.css"))
     js = render(template(data.templates_dir, "html", "_report.js"))
@@ -130,8 +137,9 @@ def render_html(data: ReportInput) -> str:
     )
     rows, more = member_rows(data.rows, since.days_failing if since.recorded else None)
     return render(
-        template(data.templates_dir, "html", "report.html.j2"),
+        template(data.templates_dir, "html", "report.html.j2", data.lang),
         v=data.view,
+        lang=data.lang,
         member_rows=rows,
         more_count=len(more),
         more_json=script_json(more) if more else Markup(""),
@@ -142,17 +150,20 @@ def render_html(data: ReportInput) -> str:
         csp=csp,
         soon_days=SOON_DAYS,
         since=since,
-        trend_svg=Markup(_trend_chart(since)),
+        trend_svg=Markup(_trend_chart(since, data._)),
     )
 
 
-def _trend_chart(since: SinceView) -> str:
+def _trend_chart(since: SinceView, _: Callable[[str], str] = str) -> str:
     if not since.trend:
         return ""
     return svg.trend_line(
         [svg.Point(t.started_at[:10], t.share) for t in since.trend],
-        caption="Compliance per recorded scan of this directory (PASS + EXEMPT of in-scope "
-        "members), oldest first",
+        caption=_(
+            "Compliance per recorded scan of this directory (PASS + EXEMPT of in-scope "
+            "members), oldest first"
+        ),
+        note=_("%(n)s scans; latest %(latest)s"),
     )
 
 

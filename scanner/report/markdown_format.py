@@ -16,7 +16,7 @@ from .templates import render, template
 def render_markdown(data: ReportInput) -> str:
     """The Markdown report; every value from the API is escaped."""
     return render(
-        template(data.templates_dir, "md", "report.md.j2"),
+        template(data.templates_dir, "md", "report.md.j2", data.lang),
         v=data.view,
         soon_days=SOON_DAYS,
         max_folders=MAX_FOLDER_BARS,

@@ -39,7 +39,14 @@ def _pct(count: int, total: int) -> str:
     return f"{100.0 * count / total:.1f}%" if total else "0.0%"
 
 
-def donut(segments: Sequence[Segment], *, center: str, caption: str, size: int = 180) -> str:
+def donut(
+    segments: Sequence[Segment],
+    *,
+    center: str,
+    caption: str,
+    size: int = 180,
+    members: str = "%(n)s members",
+) -> str:
     """A donut of ``segments`` with ``center`` text in the hole and a text legend beside it."""
     total = sum(s.count for s in segments)
     radius = 15.915494309189533  # circumference 100: dash lengths are percentages
@@ -73,7 +80,7 @@ def donut(segments: Sequence[Segment], *, center: str, caption: str, size: int =
     )
     parts.append(
         f'<text x="{size / 2}" y="{size / 2 + 16}" text-anchor="middle" class="small">'
-        f"{total:,} members</text>"
+        f"{_e(members % {'n': f'{total:,}'})}</text>"
     )
     for i, seg in enumerate(segments):
         y = 24 + 22 * i
@@ -90,7 +97,14 @@ def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else "…" + text[-(limit - 1) :]
 
 
-def stacked_bars(bars: Sequence[Bar], *, caption: str, width: int = 880) -> str:
+def stacked_bars(
+    bars: Sequence[Bar],
+    *,
+    caption: str,
+    width: int = 880,
+    total: str = "%(n)s total",
+    empty: str = "No members.",
+) -> str:
     """One horizontal stacked bar per item, scaled to the largest real item (a ``summary`` bar
     is written as text only, so a sum of many folders never shrinks the others to stubs),
     with counts as text."""
@@ -105,7 +119,7 @@ def stacked_bars(bars: Sequence[Bar], *, caption: str, width: int = 880) -> str:
         f"<title>{_e(caption)}</title>",
     ]
     if not bars:
-        parts.append('<text x="0" y="20">No members.</text>')
+        parts.append(f'<text x="0" y="20">{_e(empty)}</text>')
     for i, bar in enumerate(bars):
         y = 4 + row_h * i
         parts.append(
@@ -124,7 +138,7 @@ def stacked_bars(bars: Sequence[Bar], *, caption: str, width: int = 880) -> str:
             )
             x += w
         notable = [f"{s.label} {s.count:,}" for s in bar.segments if s.count and s.label != "PASS"]
-        text = f"{bar.total:,} total" + (" · " + ", ".join(notable) if notable else "")
+        text = total % {"n": f"{bar.total:,}"} + (" · " + ", ".join(notable) if notable else "")
         parts.append(f'<text x="{x + 6:.2f}" y="{y + 14}" class="small">{_e(text)}</text>')
     parts.append("</svg>")
     return "".join(parts)
@@ -136,7 +150,9 @@ class Point:
     value: float | None  # 0..1; None: no value (drawn as a gap)
 
 
-def trend_line(points: Sequence[Point], *, caption: str, width: int = 560) -> str:
+def trend_line(
+    points: Sequence[Point], *, caption: str, width: int = 560, note: str | None = None
+) -> str:
     """Compliance share over scans: one marker per scan (oldest left), joined by lines, on a
     0-100 % scale with gridlines; a scan without a value leaves a gap. Text carries the values
     (first and last labels, the latest share), so it reads in black and white."""
@@ -189,9 +205,12 @@ def trend_line(points: Sequence[Point], *, caption: str, width: int = 560) -> st
                 f"{_e(points[-1].label)}</text>"
             )
         last = points[-1].value
-        parts.append(
-            f'<text x="{left}" y="{base + 16}" class="small">{n} scan{"s" if n != 1 else ""}; '
-            f"latest {'n/a' if last is None else f'{last * 100:.1f}%'}</text>"
+        latest = "n/a" if last is None else f"{last * 100:.1f}%"
+        text = (
+            note % {"n": n, "latest": latest}
+            if note is not None
+            else f"{n} scan{'s' if n != 1 else ''}; latest {latest}"
         )
+        parts.append(f'<text x="{left}" y="{base + 16}" class="small">{_e(text)}</text>')
     parts.append("</svg>")
     return "".join(parts)

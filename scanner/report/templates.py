@@ -15,8 +15,9 @@ import jinja2
 from markupsafe import Markup, escape
 
 from ..errors import ConfigError
+from ..i18n import DEFAULT_LANG, translations
 from ..resources import templates_dir as default_templates_dir
-from .md_escape import md_code, md_finalize
+from .md_escape import MdSafe, md_code, md_escape, md_finalize
 
 TEMPLATES_HINT = "give --templates-dir a folder holding report.html.j2 and report.md.j2"
 
@@ -41,8 +42,23 @@ def html_path(value: object) -> Markup:
     return Markup("/<wbr>").join(escape(part) for part in str(value).split("/"))
 
 
-@lru_cache(maxsize=8)
-def _env(templates_dir: Path, kind: str) -> jinja2.Environment:
+def num(value: object) -> str:
+    """An integer with thousands separators (``1,234``); anything else as it is."""
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+
+class _MdMessage(str):
+    """A translated Markdown message: ``%`` escapes each value (``md_escape``) and the result
+    is Markdown made on purpose (``MdSafe``), so the message's own markup survives."""
+
+    def __mod__(self, values: object) -> MdSafe:
+        if isinstance(values, dict):
+            values = {k: v if isinstance(v, MdSafe) else md_escape(v) for k, v in values.items()}
+        return MdSafe(str.__mod__(self, values))
+
+
+@lru_cache(maxsize=16)
+def _env(templates_dir: Path, kind: str, lang: str = DEFAULT_LANG) -> jinja2.Environment:
     loader = jinja2.FileSystemLoader(str(templates_dir))
     if kind == "html":
         env = jinja2.Environment(
@@ -51,6 +67,7 @@ def _env(templates_dir: Path, kind: str) -> jinja2.Environment:
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
+            extensions=["jinja2.ext.i18n"],
         )
         env.filters["path"] = html_path
     else:
@@ -62,14 +79,28 @@ def _env(templates_dir: Path, kind: str) -> jinja2.Environment:
             lstrip_blocks=True,
             keep_trailing_newline=True,
             finalize=md_finalize,
+            extensions=["jinja2.ext.i18n"],
         )
         env.filters["code"] = md_code
+    env.filters["num"] = num
+    env.policies["ext.i18n.trimmed"] = True
+    catalog = translations(lang)
+    if kind == "html":
+        env.install_gettext_translations(catalog, newstyle=True)  # type: ignore[attr-defined]
+    else:
+        env.install_gettext_callables(  # type: ignore[attr-defined]
+            lambda s: _MdMessage(catalog.gettext(s)),
+            lambda s, p, n: _MdMessage(catalog.ngettext(s, p, n)),
+            newstyle=True,
+        )
     return env
 
 
-def template(templates_dir: Path | None, kind: str, name: str) -> jinja2.Template:
+def template(
+    templates_dir: Path | None, kind: str, name: str, lang: str = DEFAULT_LANG
+) -> jinja2.Template:
     """Template ``name`` of ``kind`` (``html``: autoescaped; ``md``: Markdown-escaped)."""
-    env = _env(_templates_path(templates_dir), kind)
+    env = _env(_templates_path(templates_dir), kind, lang)
     try:
         return env.get_template(name)
     except jinja2.TemplateNotFound:

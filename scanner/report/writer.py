@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from ..findings import RemediationOutcome, RemediationSource, ScanResult
+from ..i18n import DEFAULT_LANG
 from .format import ReportInput
 from .registry import BY_NAME, RECORD, parse_formats
 from .results_file import stage_file
@@ -64,12 +65,13 @@ def render_rerendered(
     remediations: Sequence[RemediationOutcome] = (),
     templates_dir: Path | None = None,
     journal: RemediationSource | None = None,
+    lang: str = DEFAULT_LANG,
 ) -> dict[str, str]:
     """``{format: text}`` of ``formats`` (never report.json: the record they are made from,
     named by ``source_sha256``), rendered from ``scan``; nothing written. ``journal`` names
     the journal the ``remediations`` came from."""
     names = _rerenderable(formats)
-    data = ReportInput.of(scan, source_sha256, remediations, templates_dir, journal)
+    data = ReportInput.of(scan, source_sha256, remediations, templates_dir, journal, lang)
     return render_all(data, names)
 
 
@@ -146,17 +148,19 @@ def write_reports(
     *,
     remediations: Sequence[RemediationOutcome] = (),
     templates_dir: Path | None = None,
+    lang: str = DEFAULT_LANG,
 ) -> dict[str, Path]:
     """Write report.json and the reports of ``formats`` into ``output_dir``; returns
     ``{format: path}`` (report.json first, and always, even when not among ``formats``)."""
     names = parse_formats(formats)
-    data = ReportInput.of(scan, "", remediations, templates_dir)
+    data = ReportInput.of(scan, "", remediations, templates_dir, lang=lang)
     record = RECORD.render(data)
     data = ReportInput(
         scan=data.scan,
         source_sha256=sha256_hex(record.encode("utf-8")),
         remediations=data.remediations,
         templates_dir=templates_dir,
+        lang=lang,
     )
     others = [n for n in names if n != RECORD.name]
     staged = _Staged(output_dir)
@@ -178,11 +182,12 @@ def write_rerendered(
     remediations: Sequence[RemediationOutcome] = (),
     templates_dir: Path | None = None,
     journal: RemediationSource | None = None,
+    lang: str = DEFAULT_LANG,
 ) -> dict[str, Path]:
     """Write the reports of ``formats`` (never report.json, the record they are made from)
     into ``output_dir``, all rendered before any is renamed into place; returns
     ``{format: path}``."""
-    data = ReportInput.of(scan, source_sha256, remediations, templates_dir, journal)
+    data = ReportInput.of(scan, source_sha256, remediations, templates_dir, journal, lang)
     return _write_staged(_Staged(output_dir), render_each(data, _rerenderable(formats)))
 
 

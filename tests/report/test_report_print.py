@@ -24,7 +24,11 @@ pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-COLUMNS = ("Account ID", "Display name", "Folder", "Type", "Result", "Severity", "Remediation")
+COLUMNS = {
+    "en": ("Account ID", "Display name", "Folder", "Type", "Result", "Severity", "Remediation"),
+    "zh-CN": ("账号 ID", "显示名称", "资源夹", "类型", "结果", "严重程度", "整改方式"),
+}
+HEADINGS = {"en": ("Members", "Exemptions"), "zh-CN": ("成员账号", "豁免")}
 PAPERS = {"A4": (21.0, 29.7), "Letter": (21.59, 27.94)}  # portrait width, height in cm
 
 
@@ -88,19 +92,20 @@ def _print(drv, html: Path, paper: str, out: Path) -> list[str]:  # type: ignore
     return _pages(out)
 
 
-@pytest.mark.parametrize("paper", sorted(PAPERS))
+@pytest.mark.parametrize(("paper", "lang"), [("A4", "en"), ("Letter", "en"), ("A4", "zh-CN")])
 def test_printed_member_table_repeats_its_column_names(
-    driver, tmp_path: Path, synthetic_scan, paper: str
+    driver, tmp_path: Path, synthetic_scan, paper: str, lang: str
 ) -> None:  # type: ignore[no-untyped-def]
     from scanner.report import write_reports
 
     scan = synthetic_scan(260)
-    write_reports(scan, ["html"], tmp_path)
+    write_reports(scan, ["html"], tmp_path, lang=lang)
     pages = _print(driver, tmp_path / "report.html", paper, tmp_path / f"{paper}.pdf")
     ids = {r.account_id for r in scan.results}
     # the member table: from the "Members" heading to the "Exemptions" heading that follows it
-    start = next(i for i, t in enumerate(pages) if re.search(r"^Members$", t, re.M))
-    end = next(i for i, t in enumerate(pages) if re.search(r"^Exemptions$", t, re.M))
+    first, last = HEADINGS[lang]
+    start = next(i for i, t in enumerate(pages) if re.search(rf"^{first}$", t, re.M))
+    end = next(i for i, t in enumerate(pages) if re.search(rf"^{last}$", t, re.M))
     table_pages = [
         i
         for i in range(start, end + 1)
@@ -108,7 +113,7 @@ def test_printed_member_table_repeats_its_column_names(
     ]
     assert len(table_pages) >= 3, f"{paper}: the member table should span pages ({len(pages)})"
     for i in table_pages:
-        missing = [c for c in COLUMNS if c not in pages[i]]
+        missing = [c for c in COLUMNS[lang] if c not in pages[i]]
         assert not missing, f"{paper} page {i + 1} lacks column names {missing}"
     # status words are never broken across lines ("SKIPPE" / "D")
     for text in pages:
