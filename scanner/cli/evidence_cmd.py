@@ -17,6 +17,7 @@ from ..evidence import (
     verify_pack,
 )
 from ..history import History, default_history_path
+from ..i18n import DEFAULT_LANG, check_lang
 from ..resources import default_frameworks_path, default_policy_path
 from .common import printable
 
@@ -80,6 +81,14 @@ def evidence() -> None:
     f"{SIGNATURE_NAMESPACE}).",
 )
 @click.option(
+    "--lang",
+    default=DEFAULT_LANG,
+    show_default=True,
+    envvar="RDSCAN_LANG",
+    metavar="en|zh-CN",
+    help="Language of the HTML, Markdown and action-plan reports in the pack.",
+)
+@click.option(
     "-o",
     "--output",
     required=True,
@@ -95,6 +104,7 @@ def build(
     frameworks_path: Path | None,
     journal: Path | None,
     sign_key: Path | None,
+    lang: str,
     output: Path,
 ) -> None:
     """Build an evidence pack from a scan in the history, or from a saved report.json.
@@ -128,7 +138,7 @@ def build(
                 )
         store = History(history_path or default_history_path())
         src = source_from_history(store, scan_ref or "latest")
-    summary = build_pack(src, output, journal=journal, sign_key=sign_key)
+    summary = build_pack(src, output, journal=journal, sign_key=sign_key, lang=check_lang(lang))
     signed = " (manifest signed)" if summary["signed"] else ""
     click.echo(
         f"Evidence pack {printable(str(output))}: scan {printable(str(summary['scan_id']))}, "

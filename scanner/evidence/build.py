@@ -22,6 +22,7 @@ from .. import __version__
 from ..errors import EvidenceError, ScannerError
 from ..findings import RemediationOutcome, ScanResult
 from ..history import History, ScanInput
+from ..i18n import DEFAULT_LANG
 from ..report import RERENDERABLE, render_rerendered
 from ..report.results_file import parse_results
 from . import layout, sshsig
@@ -179,7 +180,10 @@ def _utc_now() -> str:
 
 
 def pack_files(
-    src: PackSource, journal: Path | None, formats: Sequence[str] = RERENDERABLE
+    src: PackSource,
+    journal: Path | None,
+    formats: Sequence[str] = RERENDERABLE,
+    lang: str = DEFAULT_LANG,
 ) -> tuple[list[layout.PackFile], dict[str, object] | None]:
     """Every file of the pack but the manifest (inputs checked first), and the journal facts."""
     _check_inputs(src)
@@ -194,6 +198,7 @@ def pack_files(
         list(formats),
         source_sha256=source_sha256,
         remediations=outcomes,
+        lang=lang,
     )
     files = [layout.PackFile(layout.REPORT_JSON, "report.json", src.report_json)]
     files += [
@@ -230,10 +235,11 @@ def build_pack(
     journal: Path | None = None,
     sign_key: Path | None = None,
     built_at: str | None = None,
+    lang: str = DEFAULT_LANG,
 ) -> dict[str, object]:
     """Write the pack to ``output`` (atomically); returns a summary for the command line:
     ``{"path", "files", "scan_id", "signed"}``."""
-    files, journal_info = pack_files(src, journal)
+    files, journal_info = pack_files(src, journal, lang=lang)
     ev = src.scan.evidence
     window_end = ev.finished_at
     if journal_info and str(journal_info.get("last_time") or "") > window_end:

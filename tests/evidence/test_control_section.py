@@ -89,3 +89,25 @@ def test_report_json_and_evidence_block_name_the_control_as_of_and_exemptions(
     assert "Judged as of" not in md
     assert f"| Control | {policy['title']} |" in md
     assert "| Exemptions | my-exemptions.yaml (2 entries) `sha256:" in md
+
+
+def test_report_lang_from_the_environment(scanned: Scanned, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from scanner.cli import main
+
+    result = CliRunner().invoke(
+        main,
+        [
+            *("report", str(scanned.out / "report.json"), "--format", "md,html,action-plan"),
+            *("--output-dir", str(tmp_path)),
+        ],
+        env={"RDSCAN_LANG": "zh-CN"},
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "report.md").read_text(encoding="utf-8").startswith("# 安全手机合规审计")
+    assert '<html lang="zh-CN">' in (tmp_path / "report.html").read_text(encoding="utf-8")
+    plan = (tmp_path / "action-plan.csv").read_text(encoding="utf-8")
+    assert plan.startswith("\ufeff账号ID,显示名称,资源夹") and "负责人,完成期限" in plan
+    bad = CliRunner().invoke(main, ["report", str(scanned.out / "report.json"), "--lang", "fr"])
+    assert bad.exit_code == 2 and "unknown report language 'fr'" in bad.output

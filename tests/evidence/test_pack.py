@@ -192,3 +192,15 @@ def test_build_refuses_a_broken_journal(scanned: Scanned, tmp_path: Path) -> Non
     )  # fmt: skip
     assert code == 2 and "journal" in out and "line 4" in out
     assert not (tmp_path / "pack.zip").exists()
+
+
+def test_a_pack_in_chinese_verifies(scanned: Scanned, tmp_path: Path) -> None:
+    pack = tmp_path / "zh.zip"
+    code, out = run(
+        "evidence", "build", "--history", str(scanned.history), "--lang", "zh-CN", "-o", str(pack)
+    )
+    assert code == 0, out
+    members = _members(pack)
+    assert '<html lang="zh-CN">' in members["report.html"].decode()
+    assert members["report.md"].decode().startswith("# 安全手机合规审计")
+    assert run("evidence", "verify", str(pack))[0] == 0
