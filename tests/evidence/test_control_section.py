@@ -33,7 +33,7 @@ def test_report_framework_filter(scanned: Scanned, tmp_path: Path) -> None:
     )  # fmt: skip
     assert code == 0, out
     md = (tmp_path / "report.md").read_text(encoding="utf-8")
-    assert "8.1.4.2 a)" in md and "A.8.5" not in md and "shown: mlps" in md
+    assert "8.1.4.2 a)" in md and "A.8.5" not in md and "Shown: mlps" in md
     code, out = run(
         "report", str(scanned.out / "report.json"), "--output-dir", str(tmp_path),
         "--framework", "pci-dss",
