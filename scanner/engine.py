@@ -74,12 +74,18 @@ def evaluate(
     )
 
 
-def exit_code(results: Iterable[Result], fail_on: Severity | None = Severity.INFO) -> ExitCode:
+def exit_code(
+    results: Iterable[Result],
+    fail_on: Severity | None = Severity.INFO,
+    *,
+    listing_complete: bool = True,
+) -> ExitCode:
     """OK compliant; FAIL a FAIL at or above ``fail_on`` (None: never); INCOMPLETE any ERROR
-    (wins over FAIL), and INCOMPLETE when no member was evaluated at all (nothing listed, or
-    every member SKIPPED): nothing checked is never "compliant"."""
+    (wins over FAIL), a listing that could not show every member was listed, and when no
+    member was evaluated at all (nothing listed, or every member SKIPPED): nothing checked is
+    never "compliant"."""
     items = list(results)
-    if not items or all(r.result is Status.SKIPPED for r in items):
+    if not listing_complete or not items or all(r.result is Status.SKIPPED for r in items):
         return ExitCode.INCOMPLETE
     code = ExitCode.OK
     for r in items:

@@ -13,6 +13,7 @@ class ExitCode(IntEnum):
     FAIL = 1
     USAGE = 2
     INCOMPLETE = 3
+    REPORTS_UNWRITTEN = 4
     INTERRUPTED = 130
 
     @property
@@ -25,7 +26,8 @@ _MEANING = {
     ExitCode.OK: "compliant",
     ExitCode.FAIL: "non-compliant: FAIL at or above --fail-on",
     ExitCode.USAGE: "usage, configuration or credential error (nothing scanned, nothing written)",
-    ExitCode.INCOMPLETE: "incomplete: some members could not be evaluated",
+    ExitCode.INCOMPLETE: "incomplete: some members could not be evaluated or were not listed",
+    ExitCode.REPORTS_UNWRITTEN: "compliant, but the reports could not be written",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
 }
 
@@ -35,8 +37,21 @@ DETAILS: dict[ExitCode, str] = {
         "`remediate`: a member was left undone (failed, invalid number, not run) or `--dry-run` "
         "found a problem; `verify-journal`: the chain is broken"
     ),
+    ExitCode.REPORTS_UNWRITTEN: (
+        "`scan`: the scan ran (its summary is printed and its history entry kept) but its reports "
+        "could not be written (out of space, permissions); the previous reports are unchanged. "
+        "A scan that found a FAIL or an ERROR keeps its 1 or 3"
+    ),
+    ExitCode.USAGE: (
+        "never after a scan ran: an output that could not take the results is found before the "
+        "first API call"
+    ),
     ExitCode.INCOMPLETE: (
-        "an ERROR result wins over 1; also when the service did not answer the identity or "
+        "an ERROR result (a read that failed after retries or outlived its deadline, an answer "
+        "over the size cap, a GetAccount answer without a usable `HasSecureMobilePhone`) or a "
+        "listing that could not show every member was listed (ListAccounts passes that never "
+        "agree, TotalCount unlike the members listed, empty or short pages, duplicates); wins "
+        "over 1 whatever `--fail-on` says; also when the service did not answer the identity or "
         "listing calls after every retry (throttling, 5xx, connection): retry later; also a "
         "scan that evaluated no member (nothing listed, or every member SKIPPED)"
     ),

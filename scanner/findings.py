@@ -197,10 +197,65 @@ class Caller:
 
 
 @dataclass(frozen=True)
+class ListingEvidence:
+    """How the inventory knows it has every member (``scanner.inventory.listing``).
+
+    ``complete``: two consecutive ListAccounts passes were consistent (one TotalCount, no
+    duplicate, no empty or short page before the last, as many ids as TotalCount) and saw the
+    same ids. Otherwise ``problems`` names each fault with its numbers and the scan is incomplete.
+    """
+
+    complete: bool
+    passes: int  # ListAccounts passes read
+    agreeing_passes: int  # 2 when the last two passes agreed, else 0
+    pages: int  # ListAccounts pages read, all passes
+    total_count: int | None  # TotalCount of the last page read (None: absent)
+    total_counts: tuple[int, ...]  # every distinct TotalCount seen, sorted
+    listed: int  # distinct members kept (the union of every pass)
+    unconfirmed: int  # members only an earlier, disagreeing pass listed
+    problems: tuple[str, ...] = ()
+
+    @property
+    def expected(self) -> int:
+        """Members the directory has as far as rdscan can tell: TotalCount when it says more
+        than were listed, else the members listed."""
+        return max(self.listed, self.total_count or 0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "complete": self.complete,
+            "passes": self.passes,
+            "agreeing_passes": self.agreeing_passes,
+            "pages": self.pages,
+            "total_count": self.total_count,
+            "total_counts": list(self.total_counts),
+            "listed": self.listed,
+            "unconfirmed": self.unconfirmed,
+            "problems": list(self.problems),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ListingEvidence:
+        total = data.get("total_count")
+        return cls(
+            complete=bool(_flag(data, "complete", nullable=False)),
+            passes=int(data["passes"]),
+            agreeing_passes=int(data["agreeing_passes"]),
+            pages=int(data["pages"]),
+            total_count=None if total is None else int(total),
+            total_counts=tuple(int(t) for t in data.get("total_counts") or ()),
+            listed=int(data["listed"]),
+            unconfirmed=int(data.get("unconfirmed") or 0),
+            problems=tuple(str(p) for p in data.get("problems") or ()),
+        )
+
+
+@dataclass(frozen=True)
 class Coverage:
-    members: int  # members listed
+    members: int  # members the directory has: listed, or TotalCount when it says more
     evaluated: int  # members with a PASS/FAIL/EXEMPT/SKIPPED result
     errors: int  # members with an ERROR result
+    unlisted: int = 0  # members TotalCount counts that no listing showed (no result at all)
 
 
 @dataclass(frozen=True)
@@ -321,6 +376,7 @@ class Evidence:
     as_of: str = ""  # ISO date exemption expiry was judged against ("" in older files)
     exemptions_name: str = ""  # the exemptions file's name (no folder); "" when none
     exemptions_count: int = 0  # entries in that file
+    listing: ListingEvidence | None = None  # None: a report.json written before it was kept
 
 
 def summarize(results: Iterable[Result]) -> dict[str, int]:
@@ -330,10 +386,17 @@ def summarize(results: Iterable[Result]) -> dict[str, int]:
     return counts
 
 
-def coverage_of(results: Iterable[Result]) -> Coverage:
+def coverage_of(results: Iterable[Result], listing: ListingEvidence | None = None) -> Coverage:
+    """Counts members by the listing's TotalCount when it says more than were listed."""
     items = list(results)
     errors = sum(1 for r in items if r.result is Status.ERROR)
-    return Coverage(members=len(items), evaluated=len(items) - errors, errors=errors)
+    members = max(len(items), listing.expected) if listing is not None else len(items)
+    return Coverage(
+        members=members,
+        evaluated=len(items) - errors,
+        errors=errors,
+        unlisted=members - len(items),
+    )
 
 
 @dataclass(frozen=True)
@@ -417,7 +480,14 @@ class ScanResult:
 
     @property
     def coverage(self) -> Coverage:
-        return coverage_of(self.results)
+        return coverage_of(self.results, self.evidence.listing)
+
+    @property
+    def listing_complete(self) -> bool:
+        """False when the listing could not show that every member was read (exit 3); True for
+        a report.json written before listings were judged."""
+        listing = self.evidence.listing
+        return listing is None or listing.complete
 
     def failing(self) -> list[Result]:
         return [r for r in self.results if r.result is Status.FAIL]
@@ -469,7 +539,9 @@ class ScanResult:
                     "members": cov.members,
                     "evaluated": cov.evaluated,
                     "errors": cov.errors,
+                    "unlisted": cov.unlisted,
                 },
+                "listing": ev.listing.to_dict() if ev.listing is not None else None,
                 "warnings": list(ev.warnings),
                 "frameworks": ev.frameworks.to_dict() if ev.frameworks else None,
                 "exemptions_ignored": ev.exemptions_ignored,
@@ -537,6 +609,7 @@ class ScanResult:
             as_of=str(scan.get("as_of") or ""),
             exemptions_name=str((scan.get("exemptions") or {}).get("name") or ""),
             exemptions_count=int((scan.get("exemptions") or {}).get("count") or 0),
+            listing=ListingEvidence.from_dict(scan["listing"]) if scan.get("listing") else None,
         )
         history = None
         if "trend" in data:

@@ -100,6 +100,18 @@ assert len(MIGRATIONS) == SCHEMA_VERSION
 INPUT_KINDS = ("report.json", "policy", "exemptions", "frameworks")
 
 
+_SQLITE_FULL, _SQLITE_IOERR = 13, 10  # sqlite3.h primary result codes (Python 3.11+ names them)
+
+
+def _disk_refused(exc: sqlite3.DatabaseError) -> bool:
+    """SQLITE_FULL (ENOSPC), or SQLITE_IOERR (e.g. EFBIG over a file size limit, EDQUOT)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int) and (code & 0xFF) in (_SQLITE_FULL, _SQLITE_IOERR):
+        return True
+    text = str(exc).lower()
+    return "disk is full" in text or "disk i/o error" in text
+
+
 def default_history_path() -> Path:
     env = os.environ.get("RDSCAN_HISTORY")
     if env:
@@ -250,6 +262,13 @@ class History:
                         f"cannot write scan history {self.path} ({exc})",
                         hint="pass a writable --history PATH, or --no-history",
                     ) from None
+                if _disk_refused(exc):  # a full disk is not a broken history
+                    raise ConfigError(
+                        f"cannot write scan history {self.path}: out of space or the disk "
+                        f"refused the write ({exc}); the history is unchanged",
+                        hint="free some space on that disk (or raise the quota or file size "
+                        "limit), or pass another --history, or --no-history",
+                    ) from None
                 raise ConfigError(
                     f"scan history {self.path} is not a usable rdscan history ({exc})",
                     hint="move the file away (a new one is created), or pass another --history",
@@ -294,18 +313,29 @@ class History:
             return _version(conn)
 
     def check(self) -> None:
-        """Fail now, before a long scan, if an existing history file cannot take the scan.
-        Creates nothing (an old history is migrated)."""
-        if refuse_unsafe(self.path, "scan history", option="--history"):
-            with self._connect(create=False):
-                pass
-            return
+        """Fail now, before a long scan, if the history could not take the scan afterwards: a
+        link, a folder or another user's file at the path (``refuse_unsafe``), a file in the way
+        of its folder, a folder or file that is not writable (SQLite writes its rollback
+        journal beside the file). Creates nothing (an old history is migrated)."""
+        hint = "pass a writable --history PATH, or --no-history"
+        exists = refuse_unsafe(self.path, "scan history", option="--history")
         folder = next((p for p in self.path.absolute().parents if p.exists()), None)
         if folder is not None and not folder.is_dir():
             raise ConfigError(
                 f"cannot create scan history {self.path}: {folder} is a file, not a folder",
-                hint="pass a writable --history PATH, or --no-history",
+                hint=hint,
             )
+        if folder is not None and not os.access(folder, os.W_OK | os.X_OK):
+            raise ConfigError(
+                f"cannot write scan history {self.path}: {folder} is not writable", hint=hint
+            )
+        if exists:
+            if not os.access(self.path, os.R_OK | os.W_OK):
+                raise ConfigError(
+                    f"cannot write scan history {self.path}: the file is not writable", hint=hint
+                )
+            with self._connect(create=False):
+                pass
 
     # --- writing ------------------------------------------------------------------------------
 

@@ -210,5 +210,6 @@ def run_scan(
         as_of=today.isoformat(),
         exemptions_name=Path(request.exemptions.source).name if request.exemptions.source else "",
         exemptions_count=len(request.exemptions.entries),
+        listing=inventory.listing,
     )
     return mask_scan(ScanResult(evidence=evidence, results=results))

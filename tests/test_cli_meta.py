@@ -159,7 +159,7 @@ def test_the_readme_exit_code_table_is_the_one_in_scanner_exit_codes():
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     assert markdown_table() in readme
-    assert {int(c) for c in ExitCode} == {0, 1, 2, 3, 130}
+    assert {int(c) for c in ExitCode} == {0, 1, 2, 3, 4, 130}
 
 
 def test_the_command_listing_matches_each_commands_own_help():

@@ -8,6 +8,7 @@ the listing; a test keeps that text equal to the command's own docstring.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
 from typing import Any, NamedTuple
@@ -69,10 +70,28 @@ COMMANDS: dict[str, LazyCommand] = {
 }
 
 
+def safe_streams() -> None:
+    """No terminal or pipe encoding may crash a command: text the output encoding cannot show
+    (``PYTHONIOENCODING=ascii`` or ``cp1252`` and a member named ``财务-生产 🚀``) is written
+    as ``?``; ids, numbers and rdscan's own words are ASCII and always shown. Input that does
+    not decode is read as U+FFFD instead of raising."""
+    for stream in (sys.stdout, sys.stderr, sys.stdin):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is None:  # replaced by a test harness or an embedding program
+            continue
+        with contextlib.suppress(ValueError, OSError):  # closed or detached: nothing to write
+            reconfigure(errors="replace")
+
+
 class _Group(click.Group):
     """Turns every ScannerError into one clear message and a non-zero exit, never a traceback.
 
-    Commands are loaded from their module on first use (see ``COMMANDS``)."""
+    Commands are loaded from their module on first use (see ``COMMANDS``). Output streams
+    replace what their encoding cannot show (``safe_streams``)."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        safe_streams()
+        return super().main(*args, **kwargs)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(COMMANDS) | set(self.commands))

@@ -27,6 +27,7 @@ _CONNECTION_KEYS = (
     "max_attempts",
     "retry_budget_s",
     "ca_bundle",
+    "attempt_timeout_s",
 )
 
 
@@ -118,6 +119,16 @@ def connection_options(func: F) -> F:
             help="PEM file of the CA certificates to trust for HTTPS (a corporate TLS "
             "proxy's CA, the emulator's DIR/ca.pem). Default: RDSCAN_CA_BUNDLE, then "
             "REQUESTS_CA_BUNDLE, then SSL_CERT_FILE, then the SDK's bundled CAs.",
+        ),
+        click.option(
+            "--timeout",
+            "attempt_timeout_s",
+            type=click.FloatRange(min=0.1, max=600),
+            default=None,
+            envvar="RDSCAN_TIMEOUT",
+            metavar="SECONDS",
+            help="Longest time one attempt of an API call may take, connect to last byte "
+            "(default 30); a slower answer is retried, then that member's ERROR.",
         ),
     ]
     for option in reversed(options):

@@ -34,12 +34,14 @@ from ..report import (
     BY_NAME,
     DEFAULT_FORMATS,
     FILE_NAMES,
+    ReportInput,
     check_output_dir,
     format_help,
     parse_formats,
     remove_other_reports,
     write_reports,
 )
+from ..report.registry import RECORD
 from ..resources import default_frameworks_path, default_policy_path, policies_dir
 from ..scan import ScanRequest, run_scan
 from .common import connection_options, printable
@@ -248,7 +250,8 @@ def execute_scan(settings: Settings, opts: ScanOptions) -> int:
     mapping, mapping_bytes = load_frameworks(opts.frameworks)
     check_control(mapping, policy.id, str(opts.frameworks))
     mapping = select_frameworks(mapping, opts.framework_names)
-    check_output_dir(opts.output_dir)  # ... nor when its results could not be kept
+    # ... nor when its results could not be kept: every report file and the history
+    check_output_dir(opts.output_dir, opts.formats)
     channels = load_notify(opts.notify) if opts.notify is not None else None
     if opts.history is not None:
         History(opts.history).check()
@@ -295,13 +298,21 @@ def execute_scan(settings: Settings, opts: ScanOptions) -> int:
     code = _exit_code(scan, opts)
     if channels is not None:
         scan = _notify(scan, channels, code, opts)
-    written = write_reports(scan, opts.formats, opts.output_dir, templates_dir=opts.templates_dir)
-    removed = remove_other_reports(opts.output_dir, written)
+    written: dict[str, Path] = {}
+    removed: list[Path] = []
+    unwritten: ConfigError | None = None
+    try:
+        written = write_reports(
+            scan, opts.formats, opts.output_dir, templates_dir=opts.templates_dir
+        )
+        removed = remove_other_reports(opts.output_dir, written)
+    except ConfigError as err:  # the scan ran: its summary, history entry and exit code stand
+        unwritten = err
     if opts.history is not None:
         try:
             inputs = [
                 # the exact bytes the reports name by their SHA-256
-                ScanInput("report.json", FILE_NAMES["json"], written["json"].read_bytes()),
+                ScanInput("report.json", FILE_NAMES["json"], _record_bytes(scan, written)),
                 ScanInput("policy", opts.policy.name, policy.content),
                 ScanInput("frameworks", opts.frameworks.name, mapping_bytes),
             ]
@@ -319,15 +330,21 @@ def execute_scan(settings: Settings, opts: ScanOptions) -> int:
         )
     else:
         saved.unlink(missing_ok=True)  # complete: nothing to resume
+    if unwritten is not None and code == ExitCode.OK:
+        code = ExitCode.REPORTS_UNWRITTEN  # never 0 without the reports; 1 and 3 say more
     if opts.quiet:
         click.echo(verdict_line(scan, code, opts), err=True)
     else:
         _print_summary(scan, written, code, opts, removed)
+    if unwritten is not None:
+        click.echo(f"Error: the reports were not written: {printable(unwritten)}", err=True)
+        if unwritten.hint:
+            click.echo(f"Fix: {printable(unwritten.hint)}", err=True)
     return code
 
 
 def _exit_code(scan: ScanResult, opts: ScanOptions) -> ExitCode:
-    code = exit_code(scan.results, opts.fail_on)
+    code = exit_code(scan.results, opts.fail_on, listing_complete=scan.listing_complete)
     if opts.fail_on_expired and code == ExitCode.OK and expired_exemptions(scan):
         code = ExitCode.FAIL
     return code
@@ -404,9 +421,20 @@ def exit_line(scan: ScanResult, code: int, opts: ScanOptions) -> str:
         elif all(r.result is Status.SKIPPED for r in scan.results):
             why = "every member is out of the policy's scope (SKIPPED): nothing was checked"
         else:
+            parts: list[str] = []
             n = scan.coverage.errors
-            why = f"{n:,} member{'s' if n != 1 else ''} could not be evaluated (ERROR)"
+            if n:
+                parts.append(f"{n:,} member{'s' if n != 1 else ''} could not be evaluated (ERROR)")
+            if not scan.listing_complete:
+                unlisted = scan.coverage.unlisted
+                parts.append(
+                    "the listing could not show that every member was listed"
+                    + (f" ({unlisted:,} not listed)" if unlisted else "")
+                )
+            why = "; ".join(parts)
         return f"Exit code {int(code)}: incomplete: {why}"
+    if code == ExitCode.REPORTS_UNWRITTEN:
+        return f"Exit code {int(code)}: {ExitCode.REPORTS_UNWRITTEN.meaning}"
     if code == ExitCode.FAIL:
         reasons = []
         if opts.fail_on is not None and any(
@@ -451,6 +479,14 @@ def _history_warning(what: str, err: ConfigError) -> None:
         click.echo(f"Fix: {printable(err.hint)}", err=True)
 
 
+def _record_bytes(scan: ScanResult, written: dict[str, Path]) -> bytes:
+    """report.json's exact bytes: as written, or (when the reports could not be written) as
+    they would have been."""
+    if "json" in written:
+        return written["json"].read_bytes()
+    return RECORD.render(ReportInput.of(scan, "", (), None)).encode("utf-8")
+
+
 def _print_summary(
     scan: ScanResult,
     written: dict[str, Path],
@@ -484,9 +520,11 @@ def _print_summary(
         )
     )
     cov = scan.coverage
+    unlisted = f", {cov.unlisted:,} not listed" if cov.unlisted else ""
     click.echo(
         _("Coverage: %(evaluated)s / %(members)s members evaluated, %(errors)s errors")
         % {"evaluated": f"{cov.evaluated:,}", "members": f"{cov.members:,}", "errors": cov.errors}
+        + unlisted
     )
     for warning in ev.warnings:
         click.echo(f"{_('Warning:')} {printable(warning)}")
@@ -514,11 +552,14 @@ def _print_summary(
         click.echo("\n" + _("Members that could not be evaluated (%(n)s):") % {"n": len(errors)})
         for r in errors[:TOP_FAILING]:
             click.echo(f"  {printable(r.account_id)}  {printable(r.reason)}")
-    click.echo("\n" + _("Reports:"))
-    for fmt, path in written.items():
-        click.echo(f"  {fmt:<5} {path}")
-    for path in removed:
-        click.echo(f"  removed {path} (an earlier scan's; not asked for this time)")
+    if written:
+        click.echo("\n" + _("Reports:"))
+        for fmt, path in written.items():
+            click.echo(f"  {fmt:<5} {path}")
+        for path in removed:
+            click.echo(f"  removed {path} (an earlier scan's; not asked for this time)")
+    else:
+        click.echo(f"\nReports: none written (the previous ones in {opts.output_dir} are kept)")
     if opts.history is not None:
         click.echo(_("History: %(path)s") % {"path": opts.history})
     if ev.exemptions_ignored:
@@ -585,7 +626,9 @@ def scan(
 
     Exit codes: 0 compliant; 1 a FAIL at or above --fail-on; 2 usage, configuration or
     credential error (nothing scanned); 3 incomplete (a member could not be evaluated, no
-    member was evaluated, or with --targets a target could not be scanned; wins over 1).
+    member was evaluated, the listing could not show that every member was listed, or with
+    --targets a target could not be scanned; wins over 1); 4 compliant, but the reports could
+    not be written (a scan that found FAIL or ERROR keeps its 1 or 3).
     """
     opts = _build_options(fail_on=fail_on, **kwargs)  # type: ignore[arg-type]
     if targets_path is not None:

@@ -16,7 +16,8 @@ class AccountPhone:
     ``has_secure_mobile_phone`` is None when the response lacks the flag (never guessed).
     ``secure_mobile_phone_masked`` is the number masked (``86-139****1234``) or None: a full
     number never leaves the client. ``account_type`` is ResourceAccount | CloudAccount as
-    GetAccount says it now (None: not reported).
+    GetAccount says it now (None: not reported). ``problem`` says why the flag is None: absent,
+    null, or not a JSON boolean (a string, a number, an object).
     """
 
     has_secure_mobile_phone: bool | None
@@ -24,6 +25,7 @@ class AccountPhone:
     account_type: str | None = None
     member_status: str | None = None  # Status as GetAccount says it now (None: not reported)
     request_id: str = ""  # the RequestId of the GetAccount call that said all this
+    problem: str | None = None
 
 
 @dataclass(frozen=True)

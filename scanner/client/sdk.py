@@ -65,6 +65,7 @@ from ..errors import (
 from ..findings import Caller
 from ..inventory.model import Directory
 from ..phones import mask_phone, mask_phones_in
+from . import bounded
 from .model import AccountPhone, SentCode
 from .ratelimit import Backoff, BackoffPolicy, RateLimiter
 from .settings import Settings
@@ -92,6 +93,8 @@ _PAGE_SIZE_MAX = 100
 # the STS token and, for Send/Bind, the full phone number. None of it may be printed.
 for _sdk_logger in ("credentials", "alibabacloud-tea", "darabonba-core"):
     logging.getLogger(_sdk_logger).setLevel(logging.CRITICAL + 1)
+
+bounded.install()  # every attempt: a total deadline and a cap on the answer's size
 
 
 @dataclass(frozen=True)
@@ -169,7 +172,7 @@ class RdClient:
             "GetResourceDirectory",
             lambda: self._rm().get_resource_directory_with_options(self._runtime()),
         )
-        rd = body.get("ResourceDirectory") or {}
+        rd = _object(body, "ResourceDirectory", "GetResourceDirectory")
         if not rd.get("ResourceDirectoryId") or not rd.get("RootFolderId"):
             raise ApiError(
                 "GetResourceDirectory returned no resource directory id or root folder id",
@@ -185,8 +188,10 @@ class RdClient:
 
     def list_accounts_page(
         self, page_number: int, page_size: int = _PAGE_SIZE_MAX
-    ) -> tuple[list[dict[str, Any]], int]:
-        """One page of ListAccounts 2020-03-31 (tags included): raw account dicts and TotalCount."""
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """One page of ListAccounts 2020-03-31 (tags included): raw account dicts and TotalCount
+        (None when the answer has none). A page whose shape is not ``{"Accounts": {"Account":
+        [{...}, ...]}}`` raises ``ApiError``: it is never read as an empty page."""
         request = rm_models.ListAccountsRequest(
             page_number=page_number, page_size=page_size, include_tags=True
         )
@@ -194,8 +199,7 @@ class RdClient:
             "ListAccounts",
             lambda: self._rm().list_accounts_with_options(request, self._runtime()),
         )
-        accounts = (body.get("Accounts") or {}).get("Account") or []
-        return [dict(a) for a in accounts], int(body.get("TotalCount") or 0)
+        return _accounts_page(body)
 
     def list_folders_for_parent(self, parent_id: str) -> list[dict[str, Any]]:
         """Every direct child folder of ``parent_id`` (all pages)."""
@@ -207,13 +211,17 @@ class RdClient:
                 parent_folder_id=parent_id, page_number=page, page_size=_PAGE_SIZE_MAX
             )
             body = self._list_folders_page(request)
-            batch = (body.get("Folders") or {}).get("Folder") or []
+            batch = _list_of_objects(
+                _object(body, "Folders", "ListFoldersForParent").get("Folder"),
+                "Folders.Folder",
+                "ListFoldersForParent",
+            )
             for f in batch:
                 fid = str(f.get("FolderId") or "")
                 if fid and fid not in seen:
                     seen.add(fid)
                     folders.append(dict(f))
-            total = int(body.get("TotalCount") or 0)
+            total = _count(body.get("TotalCount")) or 0
             if not batch or len(folders) >= total or page * _PAGE_SIZE_MAX >= total:
                 return folders
             page += 1
@@ -236,7 +244,7 @@ class RdClient:
         body = self._call(
             "GetFolder", lambda: self._rm().get_folder_with_options(request, self._runtime())
         )
-        return dict(body.get("Folder") or {})
+        return _object(body, "Folder", "GetFolder")
 
     def get_account_phone(self, account_id: str) -> AccountPhone:
         """GetAccount 2022-04-19: the secure-phone flag and the (masked) number."""
@@ -244,17 +252,24 @@ class RdClient:
         body = self._call(
             "GetAccount", lambda: self._rdm().get_account_with_options(request, self._runtime())
         )
-        account = body.get("Account") or {}
+        account = _object(body, "Account", "GetAccount")
         flag = account.get("HasSecureMobilePhone")
         phone = account.get("SecureMobilePhone")
         kind = account.get("Type")
         status = account.get("Status")
+        problem = None
+        if "HasSecureMobilePhone" not in account:
+            problem = "GetAccount response has no HasSecureMobilePhone field"
+        elif not isinstance(flag, bool):
+            shown = "null" if flag is None else f"a {type(flag).__name__}, {_short(repr(flag), 40)}"
+            problem = f"GetAccount's HasSecureMobilePhone is {shown}, not true or false"
         return AccountPhone(
             has_secure_mobile_phone=flag if isinstance(flag, bool) else None,
             secure_mobile_phone_masked=mask_phone(str(phone)) if phone else None,
-            account_type=str(kind) if kind else None,
-            member_status=str(status) if status else None,
+            account_type=str(kind) if isinstance(kind, str) and kind else None,
+            member_status=str(status) if isinstance(status, str) and status else None,
             request_id=str(body.get("RequestId") or ""),
+            problem=problem,
         )
 
     def get_account_tags(self, account_id: str) -> dict[str, str]:
@@ -355,8 +370,11 @@ class RdClient:
             with self._count_lock:
                 self._counts[action] = self._counts.get(action, 0) + 1
             sent = time.monotonic()
+            _raw.body = _MISSING
+            attempt = bounded.Attempt(self.settings.attempt_timeout_s, self.settings.max_body_bytes)
             try:
-                response = send()
+                with attempt:
+                    response = send()
             except (
                 TeaException,
                 CredentialException,
@@ -364,16 +382,27 @@ class RdClient:
                 TeaRetryError,
                 requests.RequestException,
             ) as exc:
-                failure = _classify(exc, action)
+                failure = self._bound_failure(attempt, action) or _classify(exc, action)
             else:
-                self._observe(action, time.monotonic() - sent)
-                self._limiter.succeeded(action)
                 headers = getattr(response, "headers", None) or {}
                 date = headers.get("date") or headers.get("Date")
                 if date:
                     self.last_server_date = str(date)
-                body = response.body.to_map() if response.body is not None else {}
-                return body if isinstance(body, dict) else {}
+                raw = getattr(_raw, "body", _MISSING)
+                if raw is _MISSING:  # not through call_api (never seen): the model's view
+                    raw = response.body.to_map() if response.body is not None else {}
+                if isinstance(raw, dict):
+                    self._observe(action, time.monotonic() - sent)
+                    self._limiter.succeeded(action)
+                    return raw
+                failure = _Failure(
+                    ApiError(
+                        f"unreadable response: the body is JSON {type(raw).__name__}, "
+                        "not an object",
+                        action=action,
+                    ),
+                    retryable=True,
+                )
             if failure.throttled:
                 self._limiter.throttled(action)
                 with self._count_lock:
@@ -386,6 +415,31 @@ class RdClient:
                 err.message = f"{err.message} ({backoff.gave_up_reason})"
                 raise err from None
             self._sleep(delay)
+
+    def _bound_failure(self, attempt: bounded.Attempt, action: str) -> _Failure | None:
+        """The failure an attempt's bound caused, named as such (not "connection reset")."""
+        s = self.settings
+        if attempt.too_large is not None:  # the same question gets the same answer: no retry
+            return _Failure(
+                ApiError(
+                    f"answer refused: larger than the {s.max_body_bytes:,}-byte cap "
+                    f"({attempt.too_large:,} bytes announced or read)",
+                    action=action,
+                    hint="a proxy or endpoint in between answers something else than the API",
+                ),
+                retryable=False,
+            )
+        if attempt.expired:
+            return _Failure(
+                ConnectionFailed(
+                    f"no complete answer within {s.attempt_timeout_s:g} s "
+                    "(the deadline of one attempt, connect to last byte)",
+                    action=action,
+                    hint="the endpoint or a proxy is stalling; check --endpoint and the network",
+                ),
+                retryable=True,
+            )
+        return None
 
     # ---------------------------------------------------------------- SDK clients
 
@@ -427,19 +481,19 @@ class RdClient:
     def _rm(self) -> RmClient:
         c = self._clients()
         if "rm" not in c:
-            c["rm"] = RmClient(self._config(self.settings.endpoints.resourcemanager))
+            c["rm"] = _RawRm(self._config(self.settings.endpoints.resourcemanager))
         return c["rm"]
 
     def _rdm(self) -> RdmClient:
         c = self._clients()
         if "rdm" not in c:
-            c["rdm"] = RdmClient(self._config(self.settings.endpoints.resourcedirectory))
+            c["rdm"] = _RawRdm(self._config(self.settings.endpoints.resourcedirectory))
         return c["rdm"]
 
     def _sts(self) -> StsClient:
         c = self._clients()
         if "sts" not in c:
-            c["sts"] = StsClient(self._config(self.settings.endpoints.sts))
+            c["sts"] = _RawSts(self._config(self.settings.endpoints.sts))
         return c["sts"]
 
     def _credentials(self) -> CredentialClient:
@@ -611,6 +665,82 @@ def _rfc3339_epoch(text: str) -> float | None:
         return float(calendar.timegm(time.strptime(text, "%Y-%m-%dT%H:%M:%SZ")))
     except ValueError:
         return None
+
+
+def _accounts_page(body: dict[str, Any]) -> tuple[list[dict[str, Any]], int | None]:
+    container = body.get("Accounts")
+    accounts = container.get("Account") if isinstance(container, dict) else container
+    if accounts is None:
+        accounts = []
+    if not isinstance(accounts, list) or not all(isinstance(a, dict) for a in accounts):
+        raise ApiError(
+            "ListAccounts answered with an Accounts field that is not a list of accounts",
+            action="ListAccounts",
+            request_id=str(body.get("RequestId") or ""),
+        )
+    return [dict(a) for a in accounts], _count(body.get("TotalCount"))
+
+
+def _count(value: Any) -> int | None:
+    """A TotalCount: a non-negative JSON integer (or its digits as text); None otherwise."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, str) and value.isdigit() and len(value) <= 12:
+        return int(value)
+    return None
+
+
+def _object(body: dict[str, Any], key: str, action: str) -> dict[str, Any]:
+    """``body[key]`` as a dict ({} when absent or null); any other JSON type is an error: the
+    SDK's models would have dropped it silently."""
+    value = body.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ApiError(
+            f"unreadable response: {key} is a JSON {type(value).__name__}, not an object",
+            action=action,
+            request_id=str(body.get("RequestId") or ""),
+        )
+    return dict(value)
+
+
+def _list_of_objects(value: Any, what: str, action: str) -> list[dict[str, Any]]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise ApiError(f"unreadable response: {what} is not a list of objects", action=action)
+    return list(value)
+
+
+# -------------------------------------------------------------------- raw answers
+
+_MISSING = object()
+_raw = threading.local()  # the body of this thread's last answer, as the server sent it
+
+
+class _RawBodyMixin:
+    """Keeps the answer's JSON body as parsed from the wire. The SDK's typed models drop
+    silently what does not fit them (``DaraCore.from_map`` swallows every exception and
+    leaves fields unset), so a malformed field would read as an absent one; rdscan reads the
+    body itself and judges every field."""
+
+    def call_api(self, params: Any, request: Any, runtime: Any) -> Any:
+        result = super().call_api(params, request, runtime)  # type: ignore[misc]
+        _raw.body = result.get("body") if isinstance(result, dict) else None
+        return result
+
+
+class _RawRm(_RawBodyMixin, RmClient):
+    pass
+
+
+class _RawRdm(_RawBodyMixin, RdmClient):
+    pass
+
+
+class _RawSts(_RawBodyMixin, StsClient):
+    pass
 
 
 # -------------------------------------------------------------------- proxies

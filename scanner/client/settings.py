@@ -58,7 +58,11 @@ class Settings:
     retry_base_s: float = 0.2  # first backoff ceiling; doubles per attempt (full jitter)
     retry_cap_s: float = 10.0  # largest backoff ceiling
     connect_timeout_ms: int = 5000
-    read_timeout_ms: int = 10000
+    read_timeout_ms: int = 10000  # per receive (the SDK's); the deadline below bounds the whole
+    # one attempt, connect to last byte; a slower answer is that call's failure (retried)
+    attempt_timeout_s: float = 30.0
+    # largest answer accepted (after decompression); a ListAccounts page of 100 is ~100 KB
+    max_body_bytes: int = 4 * 1024 * 1024
 
     def __post_init__(self) -> None:
         if self.site not in SITES:
@@ -81,6 +85,13 @@ class Settings:
             raise ConfigError(f"max_attempts must be at least 1, got {self.max_attempts}")
         if self.retry_budget_s < 0 or self.retry_base_s < 0 or self.retry_cap_s < 0:
             raise ConfigError("retry budget, base and cap must not be negative")
+        if not self.attempt_timeout_s > 0:
+            raise ConfigError(
+                f"--timeout must be positive, got {self.attempt_timeout_s}",
+                hint="pass --timeout SECONDS, e.g. --timeout 30",
+            )
+        if self.max_body_bytes < 1024:
+            raise ConfigError(f"max_body_bytes must be at least 1024, got {self.max_body_bytes}")
         if self.concurrency is not None and self.concurrency < 1:
             raise ConfigError(f"--concurrency must be at least 1, got {self.concurrency}")
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cached_property
+from typing import Any
 
 from . import signing
 from .errors import ApiFault
@@ -152,6 +154,20 @@ class Authenticator:
         self._check_nonce(caller, params.get("SignatureNonce"))
         self._check_token(caller, params.get("SecurityToken"))
         return caller
+
+    def update_caller(self, access_key_id: str, **changes: Any) -> None:
+        """Replace a caller of the fixture (e.g. ``active=False``); KeyError when unknown."""
+        with self._lock:
+            callers = self._fixture.callers
+            if not any(c.access_key_id == access_key_id for c in callers):
+                raise KeyError(access_key_id)
+            self._fixture = dataclasses.replace(
+                self._fixture,
+                callers=tuple(
+                    dataclasses.replace(c, **changes) if c.access_key_id == access_key_id else c
+                    for c in callers
+                ),
+            )
 
     # ---- shared checks ---------------------------------------------------------------------
     def _caller(self, key_id: str) -> CallerSpec:

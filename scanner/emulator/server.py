@@ -300,6 +300,12 @@ class EmulatorServer:
         as in an outage or a reset by a middlebox)."""
         self._faults.script(action, count, ScriptedFault("", 0, drop=True))
 
+    def update_caller(self, access_key_id: str, **changes: Any) -> None:
+        """Change a caller while serving: ``active=False`` revokes its AccessKey
+        (InvalidAccessKeyId.Inactive from the next request), ``security_token_expired=True``
+        expires its STS token (InvalidSecurityToken.Expired)."""
+        self._auth.update_caller(access_key_id, **changes)
+
     def clear_faults(self) -> None:
         self._faults.clear()
 

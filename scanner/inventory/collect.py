@@ -4,11 +4,12 @@
 2. Folder tree: ListFoldersForParent from the root folder, level by level, concurrently;
    GetFolder for a folder the walk missed. A caller that may not read folders still gets every
    member, with paths of folder ids taken from ResourceDirectoryPath, and a warning.
-3. Members: ListAccounts paged at 100. A listing is trusted only when two consecutive full
-   passes agree (same ids, every page reporting the same TotalCount, no duplicate, as many ids
-   as TotalCount): members added or removed between pages shift the pages, which can hide a
-   member or show one twice. The walk is bounded; without agreement the union of the passes is
-   kept and the members not in the last pass are marked for GetAccount to confirm.
+3. Members: ListAccounts paged at 100 (``listing``). A listing is complete only when two
+   consecutive full passes agree (same ids, every page reporting the same TotalCount, no
+   duplicate, no empty or short page before the end, as many ids as TotalCount). The walk is
+   bounded; without agreement the union of the passes is kept, the members not in the last
+   pass are marked for GetAccount to confirm, and the inventory's ``listing`` evidence says
+   the listing is incomplete, with the numbers.
 4. GetAccount 2022-04-19 for every member, from the first ListAccounts page on: each id is
    read as soon as a pass lists it (``reader.PhoneReader``: the quota kept busy at any latency),
    while the confirming pass and the folder walk run alongside. Only the members of the final
@@ -35,16 +36,14 @@ from ..errors import (
     ServiceUnavailable,
 )
 from ..phones import mask_phones_in
+from .listing import Listing, OnAccount, list_members
 from .model import Directory, Folder, Inventory, Member
 from .reader import Outcome, PhoneReader, denied_to_member
 
-PAGE_SIZE = 100
-MAX_LIST_PASSES = 4
 MAX_FOLDER_DEPTH = 50
 ROOT_NAME = "Root"
 
 Progress = Callable[[int, int], None]
-OnAccount = Callable[[str, int], None]  # (account id, the page's TotalCount)
 
 
 def collect(
@@ -121,7 +120,8 @@ def collect(
     with PhoneReader(
         client, record, rate=rate, concurrency=concurrency, delegated=delegated
     ) as reader:
-        accounts, unconfirmed = list_all_accounts(client, on_page=listed_page, on_account=listed)
+        listing = list_all_accounts(client, on_page=listed_page, on_account=listed)
+        accounts, unconfirmed = list(listing.accounts), listing.unconfirmed
         for account_id in unconfirmed:  # read again now: still a member after the listing?
             reader.submit(account_id, again=True)
         try:
@@ -145,6 +145,7 @@ def collect(
             resolver.place(account)
         folders = resolver.folders
         warnings.extend(resolver.warnings)
+        warnings.extend(listing.evidence.problems)
     if progress is not None:
         progress(len(accounts), len(accounts))
     members = tuple(
@@ -156,6 +157,7 @@ def collect(
         members=members,
         api_calls=client.api_calls(),
         warnings=tuple(warnings),
+        listing=listing.evidence,
     )
 
 
@@ -299,60 +301,20 @@ def list_all_accounts(
     *,
     on_page: Callable[[int, int], None] | None = None,
     on_account: OnAccount | None = None,
-) -> tuple[list[Listed], set[str]]:
-    """Every member, each once. Returns the accounts (listing order) and the ids that only an
-    earlier, disagreeing pass saw (to be confirmed by GetAccount). ``on_account(id, total)``
-    is called for each id of each pass as its page arrives (the reads start from it)."""
-    previous: dict[str, Listed] | None = None
-    seen_ever: dict[str, Listed] = {}
-    last: dict[str, Listed] = {}
+) -> Listing:
+    """Every member, each once, as ``Listed`` values, with the listing's evidence
+    (``listing.list_members``: two consecutive passes must agree, else the listing is
+    incomplete and says why). ``on_account(id, total)`` is called for each id of each pass as
+    its page arrives (the reads start from it)."""
     shared: dict[str, str] = {}
-    for _ in range(MAX_LIST_PASSES):
-        last, consistent = _one_pass(client, on_page, on_account, seen_ever, shared)
-        for aid, account in last.items():
-            seen_ever.setdefault(aid, account)
-        if consistent and previous is not None and previous.keys() == last.keys():
-            return list(last.values()), set()
-        previous = last if consistent else None
-    # No two agreeing passes within the bound: keep everyone seen; the latest data wins.
-    merged = dict(last)
-    for aid, account in seen_ever.items():
-        merged.setdefault(aid, account)
-    return list(merged.values()), set(merged) - set(last)
+    seen: dict[str, Listed] = {}
 
+    def make(raw: Mapping[str, Any], aid: str) -> Listed:
+        entry = _listed(raw, aid, shared)
+        before = seen.setdefault(aid, entry)
+        return before if before == entry else entry  # one copy when unchanged
 
-def _one_pass(
-    client: RdClient,
-    on_page: Callable[[int, int], None] | None,
-    on_account: OnAccount | None,
-    seen: Mapping[str, Listed],
-    shared: dict[str, str],
-) -> tuple[dict[str, Listed], bool]:
-    by_id: dict[str, Listed] = {}
-    totals: set[int] = set()
-    duplicates = False
-    page = 1
-    while True:
-        accounts, total = client.list_accounts_page(page, PAGE_SIZE)
-        totals.add(total)
-        for account in accounts:
-            aid = str(account.get("AccountId") or "")
-            if not aid:
-                continue
-            if aid in by_id:
-                duplicates = True
-            entry = _listed(account, aid, shared)
-            before = seen.get(aid)
-            by_id[aid] = before if before == entry else entry  # one copy when unchanged
-            if on_account is not None:
-                on_account(aid, total)
-        if on_page is not None:
-            on_page(page, total)
-        if not accounts or page * PAGE_SIZE >= max(totals):
-            break
-        page += 1
-    consistent = len(totals) == 1 and not duplicates and len(by_id) == next(iter(totals))
-    return by_id, consistent
+    return list_members(client, on_page=on_page, on_account=on_account, make=make)
 
 
 MANAGEMENT = "management account"
@@ -408,7 +370,7 @@ def _member(
         has_phone = phone.has_secure_mobile_phone
         masked = phone.secure_mobile_phone_masked
         if has_phone is None:
-            read_error = "GetAccount response has no HasSecureMobilePhone field"
+            read_error = phone.problem or "GetAccount response has no HasSecureMobilePhone field"
     return Member(
         account_id=account.account_id,
         # a member named by its owner's phone number is shown masked, like a tag

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ..findings import ListingEvidence
+
 
 @dataclass(frozen=True)
 class Directory:
@@ -59,6 +61,8 @@ class Inventory:
     api_calls: Mapping[str, int] = field(default_factory=dict)
     # what the collection could not do fully, e.g. folder names unreadable (paths show ids)
     warnings: tuple[str, ...] = ()
+    # how it knows it has every member; None only for inventories built by hand (tests)
+    listing: ListingEvidence | None = None
 
     def folder_path(self, folder_id: str) -> str:
         folder = self.folders.get(folder_id)

@@ -75,6 +75,8 @@ def stage_file(path: Path, text: str) -> Path:
         os.chmod(tmp, REPORT_MODE & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())  # on disk before it is renamed: never a renamed empty file
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -237,7 +237,8 @@ def build_view(
         policy_id=ev.policy_id,
         policy_digest=ev.policy_digest,
         exemptions_digest=ev.exemptions_digest or "",
-        coverage_text=f"{cov.evaluated:,} / {cov.members:,} members evaluated",
+        coverage_text=f"{cov.evaluated:,} / {cov.members:,} members evaluated"
+        + (f", {cov.unlisted:,} not listed (the listing is incomplete)" if cov.unlisted else ""),
         members=cov.members,
         evaluated=cov.evaluated,
         errors_count=cov.errors,

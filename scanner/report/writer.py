@@ -19,6 +19,7 @@ from ..findings import RemediationOutcome, RemediationSource, ScanResult
 from ..i18n import DEFAULT_LANG
 from .format import ReportInput
 from .registry import BY_NAME, RECORD, parse_formats
+from .report_set import ReportWriteError, check_writable, describe_os_error, out_of_space
 from .results_file import stage_file
 
 
@@ -26,9 +27,11 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def check_output_dir(output_dir: Path) -> None:
+def check_output_dir(output_dir: Path, formats: Sequence[str] = ()) -> None:
     """Fail before a long scan if the reports could not be written into ``output_dir``
-    afterwards (a file in the way, a folder that is not writable). Creates nothing."""
+    afterwards: a file in the way of the folder, a folder that is not writable, a folder where
+    a report file of ``formats`` goes (``mkdir -p out/report.csv``); report.json is always
+    checked. Creates nothing."""
     path = Path(output_dir).absolute()
     existing = next((p for p in (path, *path.parents) if p.exists()), None)
     if existing is None:
@@ -43,6 +46,11 @@ def check_output_dir(output_dir: Path) -> None:
             f"cannot write reports into {output_dir}: {existing} is not writable",
             hint="choose a writable folder with --output-dir",
         )
+    names = [
+        RECORD.name,
+        *(n for n in (parse_formats(formats) if formats else ()) if n != RECORD.name),
+    ]
+    check_writable(Path(output_dir) / BY_NAME[name].file_name for name in names)
 
 
 def render_each(data: ReportInput, formats: Sequence[str]) -> Iterator[tuple[str, str]]:
@@ -120,9 +128,16 @@ class _Staged:
 
 
 def _cannot_write(path: Path, exc: OSError) -> ConfigError:
-    return ConfigError(
+    """Names a full disk (or quota, or file size limit) as "out of space"."""
+    if out_of_space(exc):
+        return ReportWriteError(
+            f"cannot write {path}: {describe_os_error(exc)}",
+            hint="free some space on that disk (or raise the quota), or choose another "
+            "--output-dir; the previous reports there are unchanged",
+        )
+    return ReportWriteError(
         f"cannot write {path}: {exc.strerror or exc}",
-        hint="choose a writable folder with --output-dir",
+        hint="choose a writable folder with --output-dir; the previous reports are unchanged",
     )
 
 

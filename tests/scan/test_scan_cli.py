@@ -103,7 +103,12 @@ def test_large_directory_every_member_checked_against_the_fixture(emulator, rdsc
     expired = next(a for a in report["accounts"] if a["account_id"] == missing[1]["id"])
     if expired["result"] == "FAIL":
         assert expired["exemption"]["expired"] is True
-    assert report["scan"]["coverage"] == {"members": 1200, "evaluated": 1200, "errors": 0}
+    assert report["scan"]["coverage"] == {
+        "members": 1200,
+        "evaluated": 1200,
+        "errors": 0,
+        "unlisted": 0,
+    }
     assert report["scan"]["api_calls"]["GetAccount"] >= 1200
     assert report["scan"]["caller"]["arn"].endswith(":user/auditor")
     assert report["scan"]["policy"]["digest"].startswith("sha256:")
@@ -207,7 +212,7 @@ def test_a_listing_with_no_member_is_not_a_silent_pass(emulator, rdscan, tmp_pat
     assert "Warning: ListAccounts listed no member: nothing was checked" in proc.stdout
     assert "Exit code 3: incomplete: ListAccounts listed no member" in proc.stdout
     report = json.loads((tmp_path / "rdscan-report" / "report.json").read_text())
-    assert report["scan"]["coverage"] == {"members": 0, "evaluated": 0, "errors": 0}
+    assert report["scan"]["coverage"] == {"members": 0, "evaluated": 0, "errors": 0, "unlisted": 0}
     assert any("listed no member" in w for w in report["scan"]["warnings"])
 
 
