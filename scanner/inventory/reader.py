@@ -100,8 +100,13 @@ class PhoneReader:
         with self._cond:
             self._closed = True
             self._cond.notify_all()
-        for thread in list(self._threads):
-            thread.join()
+        while True:  # a busy worker may start another while we wait: join until none is alive
+            with self._cond:
+                alive = [t for t in self._threads if t.is_alive()]
+            if not alive:
+                break
+            for thread in alive:
+                thread.join()
         if self._fatal is not None:
             raise self._fatal
 
