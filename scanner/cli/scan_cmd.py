@@ -292,9 +292,6 @@ def execute_scan(settings: Settings, opts: ScanOptions) -> int:
             scan = replace(scan, history=History(opts.history).context_for(scan))
         except ConfigError as err:
             _history_warning("this scan's reports say nothing about earlier scans", err)
-    written = write_reports(
-        scan, opts.formats, opts.output_dir, templates_dir=opts.templates_dir, lang=opts.lang
-    )
     code = _exit_code(scan, opts)
     if channels is not None:
         scan = _notify(scan, channels, code, opts)
@@ -303,7 +300,7 @@ def execute_scan(settings: Settings, opts: ScanOptions) -> int:
     unwritten: ConfigError | None = None
     try:
         written = write_reports(
-            scan, opts.formats, opts.output_dir, templates_dir=opts.templates_dir
+            scan, opts.formats, opts.output_dir, templates_dir=opts.templates_dir, lang=opts.lang
         )
         removed = remove_other_reports(opts.output_dir, written)
     except ConfigError as err:  # the scan ran: its summary, history entry and exit code stand
