@@ -144,7 +144,7 @@ def test_a_member_whose_answers_fail_is_error_and_the_rest_correct(faulty, name,
     elapsed = time.monotonic() - started
     assert _judge(scan, srv, may_fail={aid}) == 3
     assert why in _reason(scan, aid), _reason(scan, aid)
-    assert elapsed < 15, f"{name}: the scan took {elapsed:.1f} s"
+    assert elapsed < 40, f"{name}: the scan took {elapsed:.1f} s"
     if fault.kind == "huge":  # the cap stopped the read: far less than 100 MB crossed the wire
         assert proxy.huge_bytes_sent < 50 << 20
 
