@@ -410,9 +410,6 @@ def exit_line(scan: ScanResult, code: int, opts: ScanOptions) -> str:
     fails = len(scan.failing())
     expired = expired_exemptions(scan)
     if code == ExitCode.INCOMPLETE:
-        return _("Exit code %(code)s: incomplete: some members could not be evaluated") % {
-            "code": int(code)
-        }
         if not scan.results:
             why = "ListAccounts listed no member: nothing was checked"
         elif all(r.result is Status.SKIPPED for r in scan.results):
