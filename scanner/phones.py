@@ -79,7 +79,8 @@ _SPLIT_RE = re.compile(r"[ -]")
 # separator and are not numbers anyone dials: a bare run of 16 or more digits is kept.
 PHONE_MIN_DIGITS = 7
 PHONE_MAX_DIGITS = 15
-_MASKED_DIGITS = 4 + 3  # a masked number shows its country code and 3 leading digits (+ 4 last)
+# what a masked number shows around its stars: an optional country code and 1 or 3 leading digits
+_MASKED_HEAD_RE = re.compile(r"(?:\+?\d{1,4}-)?\d{1,3}")
 
 
 def _looks_like_phone(run: str) -> bool:
@@ -96,8 +97,11 @@ def _masked_part(match: re.Match[str]) -> bool:
     """The run is the visible part of an already masked number (``86-139`` of ``86-139****5678``):
     it touches a ``*`` and shows no more digits than a masked number does."""
     text, start, end = match.string, match.start(), match.end()
-    touches = (start > 0 and text[start - 1] == "*") or (end < len(text) and text[end] == "*")
-    return touches and sum(ch.isdigit() for ch in match.group(0)) <= _MASKED_DIGITS
+    run = match.group(0)
+    if end < len(text) and text[end] == "*" and _MASKED_HEAD_RE.fullmatch(run):
+        return True  # the head: "86-139", "139", "1" (see mask_phone's bodies)
+    digits = sum(ch.isdigit() for ch in run)
+    return start > 0 and text[start - 1] == "*" and run.isdigit() and digits <= 4  # the tail
 
 
 def _mask_run(match: re.Match[str]) -> str:
