@@ -114,14 +114,11 @@ def _warn(text: str) -> None:
 
 
 def _verdict(done: list[TargetOutcome], code: ExitCode, output_dir: Path) -> str:
-    failed = [o.target.name for o in done if o.scan is None]
     fails = sum(len(o.scan.failing()) for o in done if o.scan is not None)
     text = (
-        f"rdscan {len(done)} targets: exit code {int(code)}: {code.meaning}; "
+        f"rdscan {len(done)} targets: exit code {int(code)}: {_why(done, code, None)}; "
         f"{fails:,} member{'s' if fails != 1 else ''} FAIL"
     )
-    if failed:
-        text += f"; not scanned: {', '.join(failed)}"
     return text + f"; reports in {output_dir}"
 
 
@@ -160,7 +157,21 @@ def _print(
         click.echo(f"  {fmt:<5} {path}")
     if per_target:
         click.echo(f"Each target's own reports: {output_dir}/<target>/")
-    click.echo(f"Exit code {int(code)}: {code.meaning} (the worst of the targets)")
+    click.echo(f"Exit code {int(code)}: {_why(done, code, fail_on)} (the worst of the targets)")
+
+
+def _why(done: list[TargetOutcome], code: ExitCode, fail_on: Severity | None) -> str:
+    """The exit code's meaning, naming the targets that decided it."""
+    if code == ExitCode.INCOMPLETE:
+        failed = [o.target.name for o in done if o.scan is None]
+        partial = [o.target.name for o in done if o.scan is not None and o.code(fail_on) == code]
+        parts = []
+        if failed:
+            parts.append(f"not scanned: {', '.join(failed)}")
+        if partial:
+            parts.append(f"incomplete: {', '.join(partial)}")
+        return printable("incomplete: " + "; ".join(parts))
+    return code.meaning
 
 
 @click.group()

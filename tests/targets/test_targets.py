@@ -71,6 +71,7 @@ def test_three_directories_one_with_bad_credentials(
     )  # fmt: skip
     assert proc.returncode == 3, proc.stdout + proc.stderr
     assert "Error: target staging could not be scanned" in proc.stderr
+    assert "Exit code 3: incomplete: not scanned: staging (the worst of the targets)" in proc.stdout
     assert "not-the-secret" not in proc.stdout + proc.stderr
     doc = json.loads((out / "targets.json").read_text(encoding="utf-8"))
     assert doc["schema"] == "rdscan.targets/1" and doc["exit_code"] == 3
