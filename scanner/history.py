@@ -43,6 +43,7 @@ from .findings import (
 from .safe_paths import create_private, refuse_unsafe
 
 SCHEMA_VERSION = 2
+_SIDECARS = ("-journal", "-wal", "-shm")  # SQLite's rollback journal and WAL files
 LOCK_TIMEOUT_S = 60.0
 TREND_POINTS = 30  # scans of a directory kept in a report's trend
 
@@ -229,6 +230,12 @@ class History:
             )
         # a link or another user's file is refused before SQLite opens it (exit 2)
         exists = refuse_unsafe(self.path, "scan history", option="--history")
+        for suffix in _SIDECARS:  # SQLite writes these beside the file, following links
+            refuse_unsafe(
+                self.path.with_name(self.path.name + suffix),
+                "scan history's SQLite side file",
+                option="--history",
+            )
         try:
             if create:
                 self.path.parent.mkdir(parents=True, exist_ok=True)

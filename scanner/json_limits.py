@@ -3,7 +3,8 @@
 ``json.loads`` alone accepts ``Infinity`` and ``NaN``, turns ``1e999`` into infinity, spends
 quadratic time on a 100,000-digit integer (Python 3.11 refuses over 4,300 digits with a bare
 ValueError) and overflows the stack on deeply nested brackets (RecursionError). Here each of
-those is one :class:`JsonLimitError` naming the limit, raised before any deep work.
+those is one :class:`JsonLimitError` naming the limit, raised before any deep work (and the
+parser's own recursion guard backs the nesting count up).
 """
 
 from __future__ import annotations
@@ -25,17 +26,31 @@ class JsonLimitError(ValueError):
     """The text is JSON rdscan will not read: names the limit that was crossed."""
 
 
-def nesting_depth(text: str) -> int:
-    """The deepest bracket nesting of a JSON text (brackets inside strings do not count)."""
-    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+def _deepest(brackets: str) -> int:
     depth = deepest = 0
     for ch in brackets:
         if ch in "[{":
             depth += 1
-            deepest = max(deepest, depth)
+            if depth > deepest:
+                deepest = depth
         else:
             depth -= 1
     return deepest
+
+
+def nesting_depth(text: str) -> int:
+    """The deepest bracket nesting of a JSON text (brackets inside strings do not count)."""
+    return _deepest(_NOT_BRACKET.sub("", _STRING.sub("", text)))
+
+
+def _too_deep(text: str, max_depth: int) -> int:
+    """The nesting depth when it exceeds ``max_depth``, else 0. Counts every bracket first (C
+    speed: 20 MB in a quarter second); only when that count is over the limit are brackets
+    inside strings told apart (a name like "[[[[" must not make a file too deep)."""
+    if _deepest(_NOT_BRACKET.sub("", text)) <= max_depth:
+        return 0
+    depth = nesting_depth(text)
+    return depth if depth > max_depth else 0
 
 
 def _refuse_constant(name: str) -> Any:
@@ -65,12 +80,17 @@ def loads_bounded(text: str, *, max_depth: int = MAX_DEPTH) -> Any:
     Raises JsonLimitError (a ValueError) for a crossed limit and json.JSONDecodeError for text
     that is not JSON.
     """
-    depth = nesting_depth(text)
-    if depth > max_depth:
+    depth = _too_deep(text, max_depth)
+    if depth:
         raise JsonLimitError(f"it nests {depth} levels deep (at most {max_depth} are read)")
-    return json.loads(
-        text,
-        parse_constant=_refuse_constant,
-        parse_int=_parse_int,
-        parse_float=_parse_float,
-    )
+    try:
+        return json.loads(
+            text,
+            parse_constant=_refuse_constant,
+            parse_int=_parse_int,
+            parse_float=_parse_float,
+        )
+    except RecursionError:  # closing brackets hidden in strings fooled the count above
+        raise JsonLimitError(
+            f"it nests deeper than the parser goes (at most {max_depth} levels are read)"
+        ) from None

@@ -7,6 +7,7 @@ masked form only (``86-139****1234``).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from dataclasses import dataclass
 
@@ -119,6 +120,7 @@ def _mask_run(match: re.Match[str]) -> str:
     return run
 
 
+@functools.lru_cache(maxsize=65536)  # reasons and tags repeat across members: mask each once
 def mask_phones_in(text: str) -> str:
     """Mask every phone-shaped value inside free text (tag values, API error messages, CSV cells
     quoted in a warning). This is the one masking rule for text rdscan did not write itself.
@@ -207,7 +209,7 @@ def _mask_result(r: Result) -> Result:
     phone = mask_phone(r.secure_mobile_phone_masked)
     reason = scrub_text(r.reason)
     display_name = mask_phones_in(r.display_name)
-    tags = tuple((mask_phones_in(k), mask_phones_in(v)) for k, v in r.tags)
+    tags = tuple((mask_phones_in(k), mask_phones_in(v)) for k, v in r.tags) if r.tags else r.tags
     ex = r.exemption
     ex_reason = scrub_text(ex.reason) if ex else ""
     if (

@@ -355,3 +355,15 @@ def test_a_results_file_or_journal_larger_than_any_rdscan_writes_is_refused(
     journal.write_text("x" * 11)
     code, _, err = _cli("verify-journal", str(journal))
     assert code == 1 and "larger than 10 bytes" in err
+
+
+@pytest.mark.parametrize("suffix", ["-journal", "-wal", "-shm"])
+def test_history_refuses_a_symlinked_sqlite_side_file(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / "h.sqlite"
+    History(path).record(_scan())
+    target = tmp_path / "precious"
+    target.write_text("keep\n")
+    (tmp_path / f"h.sqlite{suffix}").symlink_to(target)
+    with pytest.raises(ConfigError, match="symbolic link"):
+        History(path).record(_scan("scan-h-3"))
+    assert target.read_text() == "keep\n"
