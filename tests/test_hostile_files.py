@@ -367,3 +367,20 @@ def test_history_refuses_a_symlinked_sqlite_side_file(tmp_path: Path, suffix: st
     with pytest.raises(ConfigError, match="symbolic link"):
         History(path).record(_scan("scan-h-3"))
     assert target.read_text() == "keep\n"
+
+
+def test_scan_checkpoint_refuses_a_symlink_and_crafted_lines(tmp_path: Path) -> None:
+    from scanner.inventory import checkpoint
+
+    target = tmp_path / "precious"
+    target.write_text("keep\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    checkpoint.path_in(out).symlink_to(target)
+    with pytest.raises(ConfigError, match="symbolic link"):
+        checkpoint.Checkpoint.start(out, {"rdscan_checkpoint": checkpoint.VERSION})
+    assert target.read_text() == "keep\n"
+    checkpoint.path_in(out).unlink()
+    checkpoint.path_in(out).write_text('{"rdscan_checkpoint": ' + "[" * 5000 + "]" * 5000 + "}\n")
+    with pytest.raises(ConfigError, match="nests"):
+        checkpoint.load(out, None)  # type: ignore[arg-type]

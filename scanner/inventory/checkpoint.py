@@ -32,6 +32,8 @@ from typing import IO, Any
 
 from ..client.model import AccountPhone
 from ..errors import ConfigError
+from ..json_limits import JsonLimitError, loads_bounded
+from ..safe_paths import read_limited, refuse_unsafe
 
 FILE_NAME = "scan-checkpoint.jsonl"
 VERSION = 1
@@ -94,6 +96,9 @@ class Resumed:
             )
 
 
+MAX_CHECKPOINT_BYTES = 1024 * 1024 * 1024  # ~200 bytes a member: far above any directory
+
+
 def path_in(output_dir: Path) -> Path:
     return Path(output_dir) / FILE_NAME
 
@@ -103,7 +108,8 @@ def load(output_dir: Path, identity: ScanIdentity) -> Resumed:
     is none or it is of another scan."""
     path = path_in(output_dir)
     try:
-        text = path.read_text(encoding="utf-8")
+        refuse_unsafe(path, "scan checkpoint", option="--output-dir")  # no link, not another's
+        text = read_limited(path, MAX_CHECKPOINT_BYTES).decode("utf-8")
     except FileNotFoundError:
         raise CheckpointError(
             f"there is no interrupted scan to resume in {output_dir} (no {FILE_NAME})",
@@ -117,7 +123,12 @@ def load(output_dir: Path, identity: ScanIdentity) -> Resumed:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = loads_bounded(line, max_depth=8)
+        except JsonLimitError as exc:
+            raise CheckpointError(
+                f"the checkpoint {path} line {number} is not one rdscan wrote: {exc}",
+                hint="run without --resume to scan from the start",
+            ) from None
         except json.JSONDecodeError:
             if number >= len(lines) - 1:  # a torn last line: the process died writing it
                 break
@@ -184,6 +195,7 @@ class Checkpoint:
         path = path_in(output_dir)
         absolute = path.parent.absolute()
         made = [d for d in (absolute, *absolute.parents) if not d.exists()]
+        refuse_unsafe(path, "scan checkpoint", option="--output-dir")  # no link, not another's
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW
