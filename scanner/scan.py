@@ -170,6 +170,11 @@ def run_scan(
             f"({listed}); evaluated like active members. Tell the rdscan maintainers, and "
             "check the members in the console."
         )
+    if saved is not None and saved.problem is not None:
+        stale.append(
+            f"the scan checkpoint {saved.path} could not be written ({saved.problem}); the scan "
+            "went on without it, so an interrupted run of it could not have been resumed"
+        )
     stale.extend(request.policy.warnings)
     if resumed is not None:
         before = sum(1 for m in inventory.members if m.account_id in resumed.reads)

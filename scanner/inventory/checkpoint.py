@@ -22,6 +22,8 @@ holds no secret and no full phone number (numbers are masked by the client).
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import threading
@@ -176,6 +178,13 @@ def load(output_dir: Path, identity: ScanIdentity) -> Resumed:
     )
 
 
+def describe_os_error(exc: OSError) -> str:
+    """A failed write in words: "out of space" for ENOSPC, EDQUOT and EFBIG."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return f"out of space ({exc.strerror or exc})"
+    return exc.strerror or str(exc)
+
+
 class Checkpoint:
     """Appends a scan's progress to its checkpoint file; thread-safe."""
 
@@ -186,6 +195,9 @@ class Checkpoint:
         self._unsynced = 0
         self.reads = 0  # answers written by this run
         self._made = made or []  # folders created for the checkpoint, deepest first
+        # why the checkpoint stopped being written (a full disk, an I/O error), or None; the
+        # scan goes on without it and says that it cannot be resumed
+        self.problem: str | None = None
 
     @classmethod
     def start(
@@ -236,19 +248,37 @@ class Checkpoint:
     def _write(self, record: Mapping[str, Any], *, sync: bool = False) -> None:
         line = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
         with self._lock:
-            self._fh.write(line)
-            self._fh.flush()  # in the kernel: survives a kill -9
-            self._unsynced += 1
-            if sync or self._unsynced >= SYNC_EVERY:
-                os.fsync(self._fh.fileno())  # on disk: survives a reboot
-                self._unsynced = 0
+            if self.problem is not None:
+                return
+            try:
+                self._fh.write(line)
+                self._fh.flush()  # in the kernel: survives a kill -9
+                self._unsynced += 1
+                if sync or self._unsynced >= SYNC_EVERY:
+                    os.fsync(self._fh.fileno())  # on disk: survives a reboot
+                    self._unsynced = 0
+            except OSError as exc:
+                self._give_up(exc)
+
+    def _give_up(self, exc: OSError) -> None:
+        """A write failed (ENOSPC, EIO, ...): the checkpoint is dropped whole (a torn one must
+        not be resumed from) and the scan goes on without it. Called holding the lock."""
+        self.problem = describe_os_error(exc)
+        with contextlib.suppress(OSError):
+            self._fh.close()
+        with contextlib.suppress(OSError):
+            self.path.unlink(missing_ok=True)
 
     def close(self) -> None:
         with self._lock:
-            if not self._fh.closed:
+            if self._fh.closed:
+                return
+            try:
                 self._fh.flush()
                 os.fsync(self._fh.fileno())
                 self._fh.close()
+            except OSError as exc:
+                self._give_up(exc)
 
     def remove(self) -> None:
         """The scan is complete and its reports written: nothing to resume."""
