@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
@@ -99,6 +100,15 @@ def _verify(
         name = item["path"]
         if name in listed or name in (layout.MANIFEST, layout.SIGNATURE):
             raise _Bad(layout.MANIFEST, f"{layout.MANIFEST} lists {name!r} twice or as itself")
+        expected_kind = _KIND_OF.get(name)
+        if expected_kind is None:
+            raise _Bad(layout.MANIFEST, f"{layout.MANIFEST} lists {name!r}, not a file of a pack")
+        if item["kind"] != expected_kind:
+            raise _Bad(
+                layout.MANIFEST,
+                f"{layout.MANIFEST} lists {name} as {item['kind']!r}; that file is "
+                f"{expected_kind!r}",
+            )
         listed[name] = item
         if name not in entries:
             raise _Bad(name, f"{name} is listed in {layout.MANIFEST} but missing from the pack")
@@ -143,6 +153,16 @@ def _manifest(raw: bytes) -> dict[str, Any]:
             f"{layout.MANIFEST} has format_version {doc.get('format_version')!r}; this rdscan "
             f"reads {layout.PACK_VERSION}",
         )
+    if set(doc) != _MANIFEST_KEYS:
+        raise _Bad(
+            layout.MANIFEST,
+            f"{layout.MANIFEST} has the keys {sorted(doc)}; a pack's manifest has "
+            f"{sorted(_MANIFEST_KEYS)}",
+        )
+    if not _RFC3339_Z.fullmatch(str(doc.get("built_at"))):
+        raise _Bad(layout.MANIFEST, f"{layout.MANIFEST} has no valid built_at time")
+    if doc.get("signature") != {"file": layout.SIGNATURE, "namespace": layout.SIGNATURE_NAMESPACE}:
+        raise _Bad(layout.MANIFEST, f"{layout.MANIFEST} has an altered signature block")
     for item in doc["files"]:
         good = (
             isinstance(item, dict)
@@ -150,6 +170,9 @@ def _manifest(raw: bytes) -> dict[str, Any]:
             and isinstance(item.get("size"), int)
             and isinstance(item.get("sha256"), str)
             and isinstance(item.get("kind"), str)
+            and set(item) <= _FILE_KEYS
+            and isinstance(item.get("original_name", ""), str)
+            and "/" not in item.get("original_name", "")
         )
         if not good:
             raise _Bad(layout.MANIFEST, f"{layout.MANIFEST} has a malformed file entry: {item!r}")
@@ -174,6 +197,36 @@ def _cross_check(
             f"{layout.MANIFEST} names scan {manifest['scan'].get('id')!r}, report.json is scan "
             f"{ev.scan_id!r}",
         )
+    _check_manifest_scan(manifest, ev, data)
+    exemptions_item = listed.get(layout.EXEMPTIONS)
+    if (
+        exemptions_item is not None
+        and ev.exemptions_name
+        and exemptions_item.get("original_name", ev.exemptions_name) != ev.exemptions_name
+    ):
+        raise _Bad(
+            layout.MANIFEST,
+            f"{layout.MANIFEST} names the exemptions file "
+            f"{exemptions_item.get('original_name')!r}; report.json records "
+            f"{ev.exemptions_name!r}",
+        )
+    frameworks_item = listed.get(layout.FRAMEWORKS)
+    if (
+        frameworks_item is not None
+        and ev.frameworks is not None
+        and frameworks_item.get("original_name", ev.frameworks.source) != ev.frameworks.source
+    ):
+        raise _Bad(
+            layout.MANIFEST,
+            f"{layout.MANIFEST} names the framework mapping "
+            f"{frameworks_item.get('original_name')!r}; report.json records "
+            f"{ev.frameworks.source!r}",
+        )
+    journal_item = listed.get(layout.JOURNAL)
+    if journal_item is not None and journal_item.get("original_name") != (
+        manifest.get("journal") or {}
+    ).get("original_name"):
+        raise _Bad(layout.MANIFEST, f"{layout.MANIFEST} names the journal file two ways")
     by_kind = {item["kind"]: name for name, item in listed.items()}
     recorded = {
         "policy": ev.policy_digest,
@@ -215,10 +268,86 @@ def _check_journal(name: str, content: bytes, recorded: dict[str, Any]) -> None:
             check = verify_journal(copy)
         except ScannerError as exc:
             raise _Bad(name, str(exc).replace(str(copy), name)) from None
-    if recorded.get("last_sha256") != check.last_sha256 or recorded.get("lines") != check.lines:
+    expected: dict[str, Any] = {
+        "lines": check.lines,
+        "members": check.members,
+        "last_sha256": check.last_sha256,
+        "first_time": check.first_time,
+        "last_time": check.last_time,
+    }
+    if check.torn_bytes:
+        expected["torn_bytes"] = check.torn_bytes
+    told = {k: v for k, v in recorded.items() if k != "original_name"}
+    if told != expected:
         raise _Bad(
             name,
             f"{name} differs from {layout.MANIFEST}: {check.lines} lines ending in "
             f"{check.last_sha256}, the manifest says {recorded.get('lines')} lines ending in "
             f"{recorded.get('last_sha256')}",
+        )
+
+
+# What a manifest holds. built_at and each file's original_name are informational: nothing else
+# in the pack records them, so only a signature (--sign-key) protects them; every other field is
+# checked against the files themselves.
+_MANIFEST_KEYS = frozenset(
+    {"format", "format_version", "built_at", "tool_version", "scan", "time_window", "journal"}
+    | {"signature", "files"}
+)
+_FILE_KEYS = frozenset({"path", "kind", "size", "sha256", "original_name"})
+_RFC3339_Z = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z")
+
+# every file a pack may hold, by its fixed path, and the kind the manifest must give it
+_KIND_OF: dict[str, str] = {
+    layout.REPORT_JSON: "report.json",
+    layout.POLICY: "policy",
+    layout.EXEMPTIONS: "exemptions",
+    layout.FRAMEWORKS: "frameworks",
+    layout.JOURNAL: "journal",
+    layout.TOOL_VERSION: "tool-version",
+    **{name: "report" for name in layout.REPORT_NAMES.values()},
+}
+
+
+def _check_manifest_scan(manifest: dict[str, Any], ev: Any, data: dict[str, bytes]) -> None:
+    """What the manifest says of the scan is what report.json says: an unsigned manifest can
+    still not name another caller, directory or time than the record it lists."""
+    expected = {
+        "started_at": ev.started_at,
+        "finished_at": ev.finished_at,
+        "caller_arn": ev.caller.arn,
+        "caller_identity_type": ev.caller.identity_type,
+        "resource_directory_id": ev.resource_directory_id,
+        "site": ev.site,
+        "tool_version": ev.tool_version,
+    }
+    scan = manifest["scan"]
+    for key, value in expected.items():
+        if scan.get(key) != value:
+            raise _Bad(
+                layout.MANIFEST,
+                f"{layout.MANIFEST} says the scan's {key} is {scan.get(key)!r}; report.json "
+                f"says {value!r}",
+            )
+    window = manifest.get("time_window")
+    journal_end = str((manifest.get("journal") or {}).get("last_time") or "")
+    ok_window = (
+        isinstance(window, dict)
+        and window.get("from") == ev.started_at
+        and window.get("to") in {ev.finished_at, journal_end}
+    )
+    if not ok_window:
+        raise _Bad(
+            layout.MANIFEST,
+            f"{layout.MANIFEST} has the time window {window!r}; report.json's scan ran from "
+            f"{ev.started_at} to {ev.finished_at}",
+        )
+    tool = data.get(layout.TOOL_VERSION)
+    if tool is not None and tool.decode("utf-8", "replace").strip() != (
+        f"rdscan {manifest.get('tool_version')}"
+    ):
+        raise _Bad(
+            layout.MANIFEST,
+            f"{layout.MANIFEST} names tool version {manifest.get('tool_version')!r}; "
+            f"{layout.TOOL_VERSION} says {tool.decode('utf-8', 'replace').strip()!r}",
         )

@@ -80,8 +80,8 @@ def test_pack_holds_every_file_with_its_hash_and_verifies(scanned: Scanned, pack
     assert f"scan {scan['id']}" in out and "files match manifest.json" in out
 
 
-def _flip(data: bytes) -> bytes:
-    i = len(data) // 2
+def _flip(data: bytes, at: int | None = None) -> bytes:
+    i = len(data) // 2 if at is None else at
     return data[:i] + bytes([data[i] ^ 0x01]) + data[i + 1 :]
 
 
@@ -105,7 +105,11 @@ def _flip(data: bytes) -> bytes:
 )
 def test_a_flipped_byte_in_any_file_is_named(pack: Path, tmp_path: Path, name: str) -> None:
     members = _members(pack)
-    members[name] = _flip(members[name])
+    if name == "manifest.json":  # a checked field: the manifest's hash of report.json
+        at = members[name].index(hashlib.sha256(members["report.json"]).hexdigest().encode())
+        members[name] = _flip(members[name], at + 32)
+    else:
+        members[name] = _flip(members[name])
     bad = _rewrite(pack, tmp_path / "bad.zip", members)
     code, out = run("evidence", "verify", str(bad))
     assert code == 1, out
@@ -204,3 +208,27 @@ def test_a_pack_in_chinese_verifies(scanned: Scanned, tmp_path: Path) -> None:
     assert '<html lang="zh-CN">' in members["report.html"].decode()
     assert members["report.md"].decode().startswith("# 安全手机合规审计")
     assert run("evidence", "verify", str(pack))[0] == 0
+
+
+def test_every_byte_of_the_manifest_is_checked_but_its_informational_fields(
+    pack: Path, tmp_path: Path
+) -> None:
+    """A flipped byte anywhere in an unsigned manifest fails verification, except inside the two
+    fields nothing else in the pack records (built_at and the policy file's original name), which
+    only a signature protects (docs: README, Evidence for auditors)."""
+    from scanner.evidence.verify import verify_pack
+
+    members = _members(pack)
+    manifest = members["manifest.json"]
+    text = manifest.decode("utf-8")
+    free: set[int] = set()
+    for value in (json.loads(text)["built_at"], "secure-mobile-phone.yaml"):
+        start = text.index(json.dumps(value))
+        free.update(range(start + 1, start + len(json.dumps(value)) - 1))
+    missed = []
+    for i in range(0, len(manifest), 5):
+        flipped = dict(members, **{"manifest.json": _flip(manifest, i)})
+        result = verify_pack(_rewrite(pack, tmp_path / "f.zip", flipped))
+        if result.ok and i not in free:
+            missed.append((i, text[max(0, i - 20) : i + 20]))
+    assert not missed, missed[:5]
