@@ -124,7 +124,13 @@ def test_transient_unreadable_200_ends_correct(faulty, body):
         ("trickle", Fault("trickle", interval_s=0.3, size=500), "no complete answer within 1 s"),
         ("reset", Fault("reset"), "the connection was reset"),
         ("invalid json", Fault("raw", body=b"<html>bad gateway</html>"), "unreadable response"),
-        ("truncated json", Fault("raw", body=b'{"Account":{"HasSecureMobilePhone":tr'), "unread"),
+        # a cut body ends as "unreadable" when the proxy's close arrives first, or at the deadline
+        # when the client is still waiting for the rest: ERROR either way
+        (
+            "truncated json",
+            Fault("raw", body=b'{"Account":{"HasSecureMobilePhone":tr'),
+            "unread|no complete answer within 1 s",
+        ),
         ("json list", Fault("raw", body=b"[true]"), "the body is JSON list, not an object"),
         ("100 MB body", Fault("huge", size=100 << 20), "larger than the 4,194,304-byte cap"),
         (
@@ -143,7 +149,7 @@ def test_a_member_whose_answers_fail_is_error_and_the_rest_correct(faulty, name,
     scan = _scan(proxy, attempt_timeout_s=1.0, max_attempts=2)
     elapsed = time.monotonic() - started
     assert _judge(scan, srv, may_fail={aid}) == 3
-    assert why in _reason(scan, aid), _reason(scan, aid)
+    assert any(w in _reason(scan, aid) for w in why.split("|")), _reason(scan, aid)
     assert elapsed < 40, f"{name}: the scan took {elapsed:.1f} s"
     if fault.kind == "huge":  # the cap stopped the read: far less than 100 MB crossed the wire
         assert proxy.huge_bytes_sent < 50 << 20
