@@ -149,7 +149,9 @@ def test_a_member_whose_answers_fail_is_error_and_the_rest_correct(faulty, name,
     scan = _scan(proxy, attempt_timeout_s=1.0, max_attempts=2)
     elapsed = time.monotonic() - started
     assert _judge(scan, srv, may_fail={aid}) == 3
-    assert any(w in _reason(scan, aid) for w in why.split("|")), _reason(scan, aid)
+    # under load the attempt's deadline may come before the fault shows itself: ERROR either way
+    reasons = [*why.split("|"), "no complete answer within 1 s"]
+    assert any(w in _reason(scan, aid) for w in reasons), _reason(scan, aid)
     assert elapsed < 40, f"{name}: the scan took {elapsed:.1f} s"
     if fault.kind == "huge":  # the cap stopped the read: far less than 100 MB crossed the wire
         assert proxy.huge_bytes_sent < 50 << 20
