@@ -167,26 +167,37 @@ class Result:
     def from_dict(cls, data: Mapping[str, Any], shared: dict[str, str] | None = None) -> Result:
         """From a report.json member. ``shared`` (optional) keeps one copy of each repeated
         text (type, status, folder, reason) across the members of a file."""
-        exemption = data.get("exemption")
-        hsp = _flag(data, "has_secure_mobile_phone", nullable=True)
-        tags = data.get("tags") or {}
-        one = (lambda t: t) if shared is None else (lambda t: shared.setdefault(t, t))
+        get = data.get
+        exemption = get("exemption")
+        hsp = get("has_secure_mobile_phone")
+        if hsp is not None and not isinstance(hsp, bool):
+            _flag(data, "has_secure_mobile_phone", nullable=True)  # raises, naming the value
+        tags = get("tags")
+        if shared is None:
+            shared = {}
         return cls(
-            account_id=str(data["account_id"]),
-            display_name=str(data.get("display_name") or ""),
-            type=one(str(data.get("type") or "")),
-            member_status=one(str(data.get("status") or "")),
-            folder_path=one(str(data.get("folder_path") or "")),
-            has_secure_mobile_phone=hsp,
-            secure_mobile_phone_masked=data.get("secure_mobile_phone_masked"),
-            result=_enum(Status, data["result"]),
-            severity=_enum(Severity, data["severity"]),
-            reason=one(str(data.get("reason") or "")),
-            remediation=_enum(Remediation, data.get("remediation") or "none"),
-            exemption=ExemptionInfo.from_dict(exemption) if exemption else None,
-            folder_id=one(str(data.get("folder_id") or "")),
-            tags=tuple(sorted((str(k), str(v)) for k, v in dict(tags).items())) if tags else (),
+            str(data["account_id"]),
+            str(get("display_name") or ""),
+            _shared(shared, get("type")),
+            _shared(shared, get("status")),
+            _shared(shared, get("folder_path")),
+            hsp,
+            get("secure_mobile_phone_masked"),
+            _enum(Status, data["result"]),
+            _enum(Severity, data["severity"]),
+            _shared(shared, get("reason")),
+            _enum(Remediation, get("remediation") or "none"),
+            ExemptionInfo.from_dict(exemption) if exemption else None,
+            _shared(shared, get("folder_id")),
+            tuple(sorted((str(k), str(v)) for k, v in dict(tags).items())) if tags else (),
         )
+
+
+def _shared(shared: dict[str, str], value: Any) -> str:
+    """A report.json text field ("" for null or absent), one copy of each repeated text
+    (type, status, folder, reason) across the members of a file."""
+    text = value if type(value) is str else str(value or "")
+    return shared.setdefault(text, text)
 
 
 @dataclass(frozen=True)
@@ -466,6 +477,26 @@ def days_between(earlier: str, later: str) -> int | None:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class ParsedMember:
+    """One member of report.json's "accounts" as read: its Result, and the history's
+    ``first_failed_at`` (RFC 3339, "" when absent) that the ScanResult keeps apart from it.
+
+    ``ScanResult.from_dict`` takes these in place of the member dicts, so a reader can convert
+    each member as it is parsed (``report.results_file``) instead of holding every dict."""
+
+    result: Result
+    first_failed_at: str = ""
+
+    @classmethod
+    def from_dict(
+        cls, data: Mapping[str, Any], shared: dict[str, str] | None = None
+    ) -> ParsedMember:
+        """Raises KeyError/TypeError/ValueError/AttributeError for a bad or missing field."""
+        first = data.get("first_failed_at")
+        return cls(Result.from_dict(data, shared), str(first) if first else "")
+
+
 @dataclass(frozen=True)
 class ScanResult:
     evidence: Evidence
@@ -473,6 +504,9 @@ class ScanResult:
     history: HistoryContext | None = None  # set when the scan is recorded in a history
     # one entry per notification channel (scanner.notify.Delivery.to_dict), when --notify ran
     notifications: tuple[Mapping[str, Any], ...] = ()
+    # set by scanner.phones.mask_scan only: the results tuple it masked, so masking the same
+    # results again is skipped (``masked_results is results``; results replaced: masked again)
+    masked_results: tuple[Result, ...] | None = field(default=None, compare=False, repr=False)
 
     @property
     def summary(self) -> dict[str, int]:
@@ -611,22 +645,24 @@ class ScanResult:
             exemptions_count=int((scan.get("exemptions") or {}).get("count") or 0),
             listing=ListingEvidence.from_dict(scan["listing"]) if scan.get("listing") else None,
         )
+        shared: dict[str, str] = {}
+        members = [
+            a if isinstance(a, ParsedMember) else ParsedMember.from_dict(a, shared)
+            for a in data["accounts"]
+        ]
         history = None
         if "trend" in data:
             prev = data.get("since_previous")
             history = HistoryContext(
                 since_previous=SincePrevious.from_dict(prev) if prev else None,
                 first_failed_at={
-                    str(a["account_id"]): str(a["first_failed_at"])
-                    for a in data["accounts"]
-                    if a.get("first_failed_at")
+                    m.result.account_id: m.first_failed_at for m in members if m.first_failed_at
                 },
                 trend=tuple(TrendPoint.from_dict(p) for p in data.get("trend") or ()),
             )
-        shared: dict[str, str] = {}
         return cls(
             evidence=evidence,
-            results=tuple(Result.from_dict(a, shared) for a in data["accounts"]),
+            results=tuple(m.result for m in members),
             history=history,
             notifications=tuple(
                 dict(n) for n in data.get("notifications") or () if isinstance(n, dict)

@@ -41,6 +41,10 @@ class PhoneNumber:
     __str__ = __repr__
 
 
+# mask_phone's own output (at most 7 digits around the stars): kept as it is, at C speed
+_MASKED_FORM_RE = re.compile(r"(?:[1-9][0-9]{0,3}-)?[0-9]{1,3}\*{4}[0-9]{2,4}")
+
+
 def mask_phone(value: str | None) -> str | None:
     """Mask a phone number for display: keep the country code, 3 leading and 4 trailing digits.
 
@@ -49,6 +53,8 @@ def mask_phone(value: str | None) -> str | None:
     """
     if value is None:
         return None
+    if isinstance(value, str) and _MASKED_FORM_RE.fullmatch(value):
+        return value  # already in the masked form (the usual case when reports are made)
     text = str(value).strip()
     if not text:
         return text
@@ -236,9 +242,11 @@ def mask_scan(scan: ScanResult) -> ScanResult:
     evidence = dataclasses.replace(
         scan.evidence, warnings=tuple(mask_phones_in(w) for w in scan.evidence.warnings)
     )
-    return dataclasses.replace(
-        scan, evidence=evidence, results=tuple(_mask_result(r) for r in scan.results)
-    )
+    if scan.masked_results is not None and scan.masked_results is scan.results:
+        results = scan.results  # masked already (a report.json read, then its reports made)
+    else:
+        results = tuple(_mask_result(r) for r in scan.results)
+    return dataclasses.replace(scan, evidence=evidence, results=results, masked_results=results)
 
 
 def mask_outcome(o: RemediationOutcome) -> RemediationOutcome:

@@ -472,3 +472,81 @@ def test_any_field_of_a_report_json_loads_or_fails_with_one_results_error(
         assert len(str(exc)) < 1000
         return
     assert len(scan.results) == 1
+
+
+# --- shortcuts that must not change an answer (scale: issue 11) --------------------------------
+
+
+@FAST
+@given(value=_HOSTILE_TEXT)
+def test_markdown_shortcut_is_the_full_escape(value: str) -> None:
+    from scanner.report.md_escape import md_escape_every_rule
+
+    assert md_escape(value) == md_escape_every_rule(value)
+
+
+@FAST
+@given(
+    value=st.one_of(
+        st.from_regex(r"(?:[1-9][0-9]{0,3}-)?[0-9]{1,3}\*{4}[0-9]{2,4}", fullmatch=True),
+        st.text(alphabet="0123456789-*+ ", max_size=24),
+    )
+)
+def test_masked_form_shortcut_changes_nothing(value: str) -> None:
+    from scanner.phones import _MASKED_FORM_RE
+
+    if _MASKED_FORM_RE.fullmatch(value):
+        # the shortcut keeps it: the full rule must keep it too
+        rest = value.partition("-")[2] if "-" in value else value
+        assert "*" in rest and sum(ch.isdigit() for ch in rest) <= 7
+    assert mask_phone(mask_phone(value)) == mask_phone(value)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(10**9), 10**9) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@FAST
+@given(
+    value=st.dictionaries(
+        st.sampled_from(["accounts", "scan", "a", ""]),
+        _JSON | st.lists(_JSON, max_size=5),
+        max_size=4,
+    ),
+    indent=st.sampled_from([None, 0, 2]),
+)
+def test_converting_parser_is_parse_then_convert(value: dict[str, Any], indent: int | None) -> None:
+    """report.json's members are converted as they are parsed: the same answer as parsing the
+    whole file, then converting each member."""
+    from scanner.json_limits import loads_bounded, loads_bounded_converting
+
+    text = json.dumps(value, indent=indent)
+    expected = loads_bounded(text)
+    if isinstance(expected.get("accounts"), list):
+        expected["accounts"] = [("converted", item) for item in expected["accounts"]]
+    got = loads_bounded_converting(text, "accounts", lambda item: ("converted", item))
+    assert got == expected
+
+
+@FAST
+@given(text=st.text(alphabet='{}[]",: 0123456789abtrue', max_size=30))
+def test_converting_parser_refuses_what_json_refuses(text: str) -> None:
+    from scanner.json_limits import JsonLimitError, loads_bounded, loads_bounded_converting
+
+    def outcome(parse: Any) -> Any:
+        try:
+            parse()
+        except json.JSONDecodeError as exc:
+            return ("refused", exc.msg, exc.pos)
+        except (JsonLimitError, RecursionError) as exc:
+            return ("limit", type(exc).__name__)
+        return "parsed"
+
+    whole = outcome(lambda: loads_bounded(text))
+    converting = outcome(lambda: loads_bounded_converting(text, "accounts", lambda item: item))
+    assert converting == whole

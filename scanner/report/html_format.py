@@ -13,7 +13,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from ..findings import STATUS_ORDER, Result, Status
 from ..policy.model import SOON_DAYS
@@ -117,6 +117,20 @@ def member_rows(
     return listed, [cells(r) for r in rows[cut:]]
 
 
+def rows_html(rows: Sequence[MemberRow]) -> Markup:
+    """The member table's ``<tr>`` elements: the row's css class, then one ``<td>`` per cell,
+    every value escaped (markupsafe). Built here rather than in a template loop: 15,000 rows
+    through jinja2 took half a second."""
+    return Markup(
+        "".join(
+            f'<tr class="{escape(css)}"><td>'
+            + "</td><td>".join(map(escape, cells))
+            + "</td></tr>\n"
+            for css, *cells in rows
+        )
+    )
+
+
 def script_json(value: object) -> Markup:
     """JSON safe as the text of an HTML ``<script type="application/json">`` element: no ``<``,
     ``>`` or ``&`` (so no ``</script>`` or ``<!--`` can end or bend it); read with JSON.parse."""
@@ -140,7 +154,8 @@ def render_html(data: ReportInput) -> str:
         template(data.templates_dir, "html", "report.html.j2", data.lang),
         v=data.view,
         lang=data.lang,
-        member_rows=rows,
+        member_rows_html=rows_html(rows),
+        member_row_count=len(rows),
         more_count=len(more),
         more_json=script_json(more) if more else Markup(""),
         donut=Markup(donut),

@@ -16,6 +16,8 @@ _MD_PUNCT = re.compile(r"([\\`*_\[\]|~$#])")  # markup anywhere in a line
 _MD_ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")  # "&lt;" would decode: "R&D" is fine as is
 # Block markup when a value starts a line: list markers, setext underline, "1." or "1)".
 _MD_LEADING = re.compile(r"(\s*)([#+\-=!]|\d+[.)](?=\s|$))")
+# any character one of the rules below changes (breaks, controls, entities, markup)
+_MD_ANY = re.compile(r"[\x00-\x1f\x7f-\x9f\x85\u2028\u2029&<>\\`*_\[\]|~$#]")
 
 
 def md_escape(value: object) -> str:
@@ -29,7 +31,16 @@ def md_escape(value: object) -> str:
     """
     if value is None:
         return ""
-    text = _MD_BREAKS.sub(" ", str(value))
+    text = str(value)
+    if not _MD_ANY.search(text) and not _MD_LEADING.match(text) and text == text.strip():
+        return text  # nothing to escape (most ids, names and paths), at C speed
+    return md_escape_every_rule(text)
+
+
+def md_escape_every_rule(text: str) -> str:
+    """``md_escape`` without its shortcut for text that needs nothing (a test holds the two
+    equal)."""
+    text = _MD_BREAKS.sub(" ", text)
     text = _MD_CONTROL.sub(" ", text).strip()
     text = _MD_ENTITY.sub("&amp;", text).replace("<", "&lt;").replace(">", "&gt;")
     text = _MD_PUNCT.sub(r"\\\1", text)

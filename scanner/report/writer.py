@@ -9,9 +9,10 @@ footers name report.json by the SHA-256 of its exact bytes. ``write_rerendered``
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from ..errors import ConfigError
@@ -20,7 +21,7 @@ from ..i18n import DEFAULT_LANG
 from .format import ReportInput
 from .registry import BY_NAME, RECORD, parse_formats
 from .report_set import ReportWriteError, check_writable, describe_os_error, out_of_space
-from .results_file import stage_file
+from .results_file import dump_chunks, stage_chunks, stage_file
 
 
 def sha256_hex(data: bytes) -> str:
@@ -106,6 +107,16 @@ class _Staged:
         except OSError as exc:
             raise _cannot_write(path, exc) from None
 
+    def add_chunks(self, name: str, chunks: Iterable[str]) -> str:
+        """``add`` of the text made of ``chunks``, streamed; returns its bytes' SHA-256."""
+        path = self.output_dir / BY_NAME[name].file_name
+        try:
+            tmp, digest = stage_chunks(path, chunks)
+        except OSError as exc:
+            raise _cannot_write(path, exc) from None
+        self.files[name] = (tmp, path)
+        return digest
+
     def commit(self) -> dict[str, Path]:
         self.committed = True
         for tmp, path in self.files.values():
@@ -169,22 +180,15 @@ def write_reports(
     ``{format: path}`` (report.json first, and always, even when not among ``formats``)."""
     names = parse_formats(formats)
     data = ReportInput.of(scan, "", remediations, templates_dir, lang=lang)
-    record = RECORD.render(data)
-    data = ReportInput(
-        scan=data.scan,
-        source_sha256=sha256_hex(record.encode("utf-8")),
-        remediations=data.remediations,
-        templates_dir=templates_dir,
-        lang=lang,
-    )
-    others = [n for n in names if n != RECORD.name]
     staged = _Staged(output_dir)
     try:
-        staged.add(RECORD.name, record)
+        # streamed to its file as it is made: the whole text is never held
+        digest = staged.add_chunks(RECORD.name, dump_chunks(data.scan))
     except BaseException:
         staged.discard()
         raise
-    del record  # on disk now: not held while the others render
+    data = dataclasses.replace(data, source_sha256=digest)
+    others = [n for n in names if n != RECORD.name]
     return _write_staged(staged, render_each(data, others))
 
 
