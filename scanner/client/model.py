@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # 50,000 of them are held by a scan
 class AccountPhone:
     """What GetAccount 2022-04-19 says about a member's secure mobile phone, now.
 

@@ -278,9 +278,12 @@ class Listed:
 
 
 def _listed(raw: Mapping[str, Any], aid: str, shared: dict[str, str]) -> Listed:
-    def one(key: str) -> str:
-        text = str(raw.get(key) or "")
+    def share(value: Any) -> str:  # one copy of each repeated text (types, tag keys, ...)
+        text = str(value or "")
         return shared.setdefault(text, text)
+
+    def one(key: str) -> str:
+        return share(raw.get(key))
 
     tags = (raw.get("Tags") or {}).get("Tag") or []
     return Listed(
@@ -291,7 +294,7 @@ def _listed(raw: Mapping[str, Any], aid: str, shared: dict[str, str]) -> Listed:
         folder_id=one("FolderId"),
         join_method=one("JoinMethod"),
         join_time=str(raw.get("JoinTime") or ""),
-        tags=tuple(sorted((str(t.get("Key", "")), str(t.get("Value", ""))) for t in tags)),
+        tags=tuple(sorted((share(t.get("Key", "")), share(t.get("Value", ""))) for t in tags)),
         rd_path=str(raw.get("ResourceDirectoryPath") or ""),
     )
 

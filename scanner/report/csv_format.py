@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 
 from ..findings import Result
 from .format import ReportFormat, ReportInput
@@ -52,12 +53,26 @@ def _bool(value: bool | None) -> str:
 
 def render_csv(data: ReportInput) -> str:
     """One row per member (report.json fields, exemption flattened); starts with a UTF-8 BOM."""
+    return "".join(stream_csv(data))
+
+
+ROWS_PER_PIECE = 1_000
+
+
+def stream_csv(data: ReportInput) -> Iterator[str]:
+    """``render_csv``'s text in pieces of ``ROWS_PER_PIECE`` rows, made as they are written."""
     buf = io.StringIO()
     buf.write("\ufeff")
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    writer.writerows(_row(r) for r in data.rows)
-    return buf.getvalue()
+    rows = data.rows
+    for start in range(0, len(rows), ROWS_PER_PIECE):
+        writer.writerows(_row(r) for r in rows[start : start + ROWS_PER_PIECE])
+        yield buf.getvalue()
+        buf.seek(0)
+        buf.truncate()
+    if buf.tell():
+        yield buf.getvalue()
 
 
 def _text(value: str) -> str:
@@ -109,4 +124,5 @@ FORMAT = ReportFormat(
     file_name="report.csv",
     help="one row per member, for spreadsheets",
     render=render_csv,
+    stream=stream_csv,
 )

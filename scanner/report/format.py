@@ -7,7 +7,7 @@ formats themselves are listed once, in ``scanner.report.registry``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -92,3 +92,12 @@ class ReportFormat:
     aliases: tuple[str, ...] = ()
     record: bool = False
     default: bool = True  # written when --format is not given (machine formats: asked for)
+    # the same text in pieces, for a writer that streams it to its file (never held whole:
+    # 10 MB and more at 50,000 members); None: ``render`` alone
+    stream: Callable[[ReportInput], Iterator[str]] | None = None
+
+    def chunks(self, data: ReportInput) -> Iterator[str]:
+        """The file's text in pieces (``stream``, or ``render`` whole)."""
+        if self.stream is not None:
+            return self.stream(data)
+        return iter((self.render(data),))

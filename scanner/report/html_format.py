@@ -11,7 +11,7 @@ import base64
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from markupsafe import Markup, escape
 
@@ -20,7 +20,7 @@ from ..policy.model import SOON_DAYS
 from . import svg
 from .format import ReportFormat, ReportInput
 from .since_view import SinceView, build_since
-from .templates import render, template
+from .templates import render, stream, template
 from .view import ReportView, status_css
 
 MAX_FOLDER_BARS = 20  # folders drawn in the bar chart; the rest are summed in one bar
@@ -140,6 +140,11 @@ def script_json(value: object) -> Markup:
 
 def render_html(data: ReportInput) -> str:
     """The self-contained HTML report."""
+    return "".join(stream_html(data))
+
+
+def stream_html(data: ReportInput) -> Iterator[str]:
+    """``render_html``'s text in pieces, made as they are written."""
     donut, bars = _charts(data.view, data._)
     since = build_since(data.scan)
     css = render(template(data.templates_dir, "html", "_report.css"))
@@ -150,7 +155,7 @@ def render_html(data: ReportInput) -> str:
         "img-src 'none'; form-action 'none'; base-uri 'none'"
     )
     rows, more = member_rows(data.rows, since.days_failing if since.recorded else None)
-    return render(
+    return stream(
         template(data.templates_dir, "html", "report.html.j2", data.lang),
         v=data.view,
         lang=data.lang,
@@ -187,4 +192,5 @@ FORMAT = ReportFormat(
     file_name="report.html",
     help="self-contained web page with charts",
     render=render_html,
+    stream=stream_html,
 )

@@ -6,16 +6,23 @@ Escaping: every ``{{ value }}`` of the template goes through ``md_escape`` (the 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from ..policy.model import SOON_DAYS
 from .format import ReportFormat, ReportInput
 from .html_format import MAX_FOLDER_BARS
 from .since_view import build_since
-from .templates import render, template
+from .templates import stream, template
 
 
 def render_markdown(data: ReportInput) -> str:
     """The Markdown report; every value from the API is escaped."""
-    return render(
+    return "".join(stream_markdown(data))
+
+
+def stream_markdown(data: ReportInput) -> Iterator[str]:
+    """``render_markdown``'s text in pieces, made as they are written."""
+    return stream(
         template(data.templates_dir, "md", "report.md.j2", data.lang),
         v=data.view,
         soon_days=SOON_DAYS,
@@ -30,4 +37,5 @@ FORMAT = ReportFormat(
     file_name="report.md",
     help="Markdown for tickets and pull requests",
     render=render_markdown,
+    stream=stream_markdown,
 )

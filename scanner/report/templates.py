@@ -8,6 +8,7 @@ Escaping: HTML has autoescape on; Markdown runs every ``{{ value }}`` through
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -121,13 +122,38 @@ def render(tpl: jinja2.Template, **context: object) -> str:
     try:
         return tpl.render(**context)
     except jinja2.TemplateError as exc:
-        name = tpl.filename or tpl.name or "template"
-        line = _template_line(exc, name)
-        where = f"{name} line {line}" if line else name
-        raise ConfigError(
-            f"report template {where}: {exc.message or type(exc).__name__}",
-            hint="fix the template, or drop --templates-dir to use the bundled ones",
-        ) from None
+        raise _template_error(tpl, exc) from None
+
+
+STREAM_PIECE = 1 << 16  # characters: jinja2's small pieces joined up to about this much
+
+
+def stream(tpl: jinja2.Template, **context: object) -> Iterator[str]:
+    """``render``'s text in pieces of about ``STREAM_PIECE`` characters, made as they are
+    consumed (the whole text is never held); the same errors, raised while iterating."""
+    try:
+        pending: list[str] = []
+        size = 0
+        for piece in tpl.generate(**context):
+            pending.append(piece)
+            size += len(piece)
+            if size >= STREAM_PIECE:
+                yield "".join(pending)
+                pending, size = [], 0
+        if pending:
+            yield "".join(pending)
+    except jinja2.TemplateError as exc:
+        raise _template_error(tpl, exc) from None
+
+
+def _template_error(tpl: jinja2.Template, exc: jinja2.TemplateError) -> ConfigError:
+    name = tpl.filename or tpl.name or "template"
+    line = _template_line(exc, name)
+    where = f"{name} line {line}" if line else name
+    return ConfigError(
+        f"report template {where}: {exc.message or type(exc).__name__}",
+        hint="fix the template, or drop --templates-dir to use the bundled ones",
+    )
 
 
 def _template_line(exc: BaseException, filename: str) -> int | None:

@@ -1,6 +1,8 @@
 """The one place report files are written: each format rendered and written to a temporary
 file, then all renamed into place together (a template error leaves the output folder as it
-was; no rendered text is held after its file is written: ~20 MB at 50,000 members).
+was). Formats that can stream (``ReportFormat.stream``: report.json, HTML, Markdown, CSV) are
+written piece by piece as they are made, so no report's whole text is held (25 MB for
+report.json at 50,000 members, and as much again encoded).
 
 ``write_reports`` (a scan): report.json always, first, and the formats asked for, whose
 footers name report.json by the SHA-256 of its exact bytes. ``write_rerendered``
@@ -161,6 +163,17 @@ def _write_staged(staged: _Staged, rendered: Iterator[tuple[str, str]]) -> dict[
         staged.discard()
 
 
+def _stream_staged(staged: _Staged, data: ReportInput, names: Sequence[str]) -> dict[str, Path]:
+    """Each format of ``names`` streamed to its temporary file (``ReportFormat.chunks``), one
+    after the other, then all renamed into place."""
+    try:
+        for name in names:
+            staged.add_chunks(name, BY_NAME[name].chunks(data))
+        return staged.commit()
+    finally:
+        staged.discard()
+
+
 def write_files(texts: dict[str, str], output_dir: Path) -> dict[str, Path]:
     """Write each rendered text to its format's file in ``output_dir``: all written to
     temporary files first, then renamed into place."""
@@ -189,7 +202,7 @@ def write_reports(
         raise
     data = dataclasses.replace(data, source_sha256=digest)
     others = [n for n in names if n != RECORD.name]
-    return _write_staged(staged, render_each(data, others))
+    return _stream_staged(staged, data, others)
 
 
 def write_rerendered(
@@ -207,7 +220,7 @@ def write_rerendered(
     into ``output_dir``, all rendered before any is renamed into place; returns
     ``{format: path}``."""
     data = ReportInput.of(scan, source_sha256, remediations, templates_dir, journal, lang)
-    return _write_staged(_Staged(output_dir), render_each(data, _rerenderable(formats)))
+    return _stream_staged(_Staged(output_dir), data, _rerenderable(formats))
 
 
 def remove_other_reports(output_dir: Path, written: Mapping[str, Path]) -> list[Path]:
