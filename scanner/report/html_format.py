@@ -84,9 +84,9 @@ def _member_cells(r: Result) -> list[str]:
         r.display_name,
         r.folder_path,
         r.type,
-        r.result.value,
-        r.severity.value,
-        r.remediation.value,
+        r.result._value_,
+        r.severity._value_,
+        r.remediation._value_,
         r.reason,
     ]
 

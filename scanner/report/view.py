@@ -145,7 +145,7 @@ def _percent(count: int, total: int) -> str:
 def _folders(results: Iterable[Result]) -> tuple[FolderRow, ...]:
     by_path: dict[str, Counter[str]] = defaultdict(Counter)
     for r in results:
-        by_path[r.folder_path or "(no folder)"][r.result.value] += 1
+        by_path[r.folder_path or "(no folder)"][r.result._value_] += 1
     rows = [
         FolderRow(path=p, total=sum(c.values()), counts={s.value: c[s.value] for s in Status})
         for p, c in by_path.items()
