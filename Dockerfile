@@ -2,7 +2,7 @@
 # Build stage: a virtual environment with rdscan and its dependencies.
 FROM python:3.11-slim AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md hatch_build.py ./
 COPY scanner ./scanner
 COPY report_templates ./report_templates
 COPY policies ./policies

@@ -31,13 +31,16 @@ bench: $(STAMP)
 	$(BIN)/python bench/scan_throughput.py
 	$(BIN)/python bench/scan_quota_pacing.py
 
-# Re-extract the report and summary strings (babel.cfg) and merge them into the zh-CN catalog;
-# then translate the new entries in scanner/locales/zh_CN/LC_MESSAGES/rdscan.po.
+# Re-extract the report and summary strings (babel.cfg), merge them into the zh-CN catalog and
+# compile it (rdscan.mo, as the install's build hook does: hatch_build.py); then translate the
+# new entries in scanner/locales/zh_CN/LC_MESSAGES/rdscan.po and run `make messages` again.
 messages: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output \
-		--project rdscan -o scanner/locales/rdscan.pot .
-	$(BIN)/pybabel update -i scanner/locales/rdscan.pot -d scanner/locales -D rdscan -l zh_CN \
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --width 100 \
+		--project rdscan --copyright-holder "rdscan authors" -o scanner/locales/rdscan.pot .
+	$(BIN)/pybabel update -i scanner/locales/rdscan.pot -d scanner/locales -D rdscan -l zh_CN --width 100 --ignore-obsolete \
 		--no-fuzzy-matching
+	$(BIN)/python -c "from pathlib import Path; from scanner.i18n_build import compile_all; \
+		print(*compile_all(Path('scanner/locales')), sep='\n')"
 
 clean:
 	rm -rf $(VENV) rdscan-report .pytest_cache .mypy_cache .ruff_cache

@@ -2,16 +2,22 @@
 
 Standard gettext: the strings of the report templates (jinja2's i18n extension) and of the
 terminal summary are extracted with Babel (``make messages``: ``babel.cfg`` ->
-``scanner/locales/rdscan.pot`` -> ``scanner/locales/zh_CN/LC_MESSAGES/rdscan.po``). The catalog
-is compiled when first needed, in memory, with Babel (``read_po`` + ``write_mo``), so the
-``.po`` file a translator edits is the only copy. A missing or empty translation falls back to
-English; a test fails when any template string lacks one.
+``scanner/locales/rdscan.pot`` -> ``scanner/locales/zh_CN/LC_MESSAGES/rdscan.po``). The ``.po``
+is compiled into ``rdscan.mo`` beside it at build and install time (``hatch_build.py``, which
+``pip install .`` and ``pip install -e .`` run; ``make messages`` too), and read here with the
+standard library's ``gettext`` alone.
+
+A missing ``.mo`` (an install that skipped the build hook, a checkout never installed), or one
+compiled from another ``.po`` than the one beside it (a checkout whose ``.po`` was edited or
+pulled after install: each ``.mo`` records its ``.po``'s SHA-256) is a ConfigError naming the
+fix, never a report silently in English. Within a good catalog an empty translation falls back
+to English; a test fails when any template string lacks one.
 """
 
 from __future__ import annotations
 
 import gettext
-import io
+import hashlib
 from functools import lru_cache
 from pathlib import Path
 
@@ -42,27 +48,59 @@ def po_path(lang: str) -> Path:
     return LOCALES_DIR / _LOCALE[lang] / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
+def mo_path(lang: str) -> Path:
+    return po_path(lang).with_suffix(".mo")
+
+
+# The message in each .mo that records the SHA-256 of the .po it was compiled from
+# (scanner/i18n_build.py writes it).
+SOURCE_CONTEXT = "rdscan-catalog"
+SOURCE_ID = "source-sha256"
+_REBUILD_HINT = (
+    "in a source checkout run `make messages` (or reinstall: pip install -e .); otherwise "
+    "reinstall rdscan; or use --lang en"
+)
+
+
 @lru_cache(maxsize=4)
 def translations(lang: str) -> gettext.NullTranslations:
-    """The compiled catalog of ``lang`` (English: no translation)."""
+    """The compiled catalog of ``lang`` (English: no translation). ConfigError when the
+    ``.mo`` is missing, unreadable, or was compiled from another ``.po`` than the one beside
+    it."""
     if lang == DEFAULT_LANG:
         return gettext.NullTranslations()
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
-
-    path = po_path(lang)
+    mo = mo_path(lang)
     try:
-        with path.open("rb") as fh:
-            catalog = read_po(fh, locale=_LOCALE[lang], domain=DOMAIN)
+        with mo.open("rb") as fh:
+            catalog = gettext.GNUTranslations(fh)
+    except FileNotFoundError:
+        raise ConfigError(
+            f"the {lang} report catalog {mo} is missing: it is compiled from "
+            f"{mo.with_suffix('.po').name} when rdscan is installed",
+            hint=_REBUILD_HINT,
+        ) from None
+    except (OSError, ValueError) as exc:  # gettext raises OSError for a bad magic number
+        raise ConfigError(
+            f"the {lang} report catalog {mo} cannot be read: {exc}", hint=_REBUILD_HINT
+        ) from None
+    recorded = catalog.pgettext(SOURCE_CONTEXT, SOURCE_ID)
+    po = po_path(lang)
+    try:
+        current = hashlib.sha256(po.read_bytes()).hexdigest()
+    except FileNotFoundError:  # an install that ships the .mo alone
+        current = recorded
     except OSError as exc:
         raise ConfigError(
-            f"the {lang} report catalog {path} cannot be read: {exc.strerror or exc}",
-            hint="reinstall rdscan, or use --lang en",
+            f"the {lang} translations {po} cannot be read: {exc.strerror or exc}",
+            hint=_REBUILD_HINT,
         ) from None
-    buf = io.BytesIO()
-    write_mo(buf, catalog, use_fuzzy=False)
-    buf.seek(0)
-    return gettext.GNUTranslations(buf)
+    if recorded != current:
+        raise ConfigError(
+            f"the {lang} report catalog {mo} is out of date: {po.name} changed after it was "
+            "compiled (edited or pulled after install)",
+            hint=_REBUILD_HINT,
+        )
+    return catalog
 
 
 def N_(message: str) -> str:
