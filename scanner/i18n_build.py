@@ -67,4 +67,3 @@ def compile_all(locales_dir: Path, out_dir: Path | None = None) -> list[Path]:
             tmp.replace(mo)
         written.append(mo)
     return written
-
