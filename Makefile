@@ -35,7 +35,7 @@ bench: $(STAMP)
 # compile it (rdscan.mo, as the install's build hook does: hatch_build.py); then translate the
 # new entries in scanner/locales/zh_CN/LC_MESSAGES/rdscan.po and run `make messages` again.
 messages: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --width 100 \
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k N_plural:1,2 --no-location --sort-output --width 100 \
 		--project rdscan --copyright-holder "rdscan authors" -o scanner/locales/rdscan.pot .
 	$(BIN)/pybabel update -i scanner/locales/rdscan.pot -d scanner/locales -D rdscan -l zh_CN --width 100 --ignore-obsolete \
 		--no-fuzzy-matching

@@ -33,7 +33,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from .exit_codes import ExitCode
-from .findings import ExemptionInfo, Remediation, Result, Severity, Status
+from .findings import ExemptionInfo, ReasonPart, Remediation, Result, Severity, Status
 from .inventory.model import Inventory, Member
 from .policy import (
     SOON_DAYS,
@@ -44,8 +44,14 @@ from .policy import (
     expires_soon,
     is_known_status,
 )
+from .reasons import english, part
 
-MISSING_FLAG_REASON = "GetAccount response lacks HasSecureMobilePhone"
+MISSING_FLAG = (part("error.flag_unread"),)
+MISSING_FLAG_REASON = english(MISSING_FLAG)
+_BOUND = (part("pass.bound"),)  # one copy for every PASS
+_RESOURCE = part("fail.resource_account")
+_CLOUD = part("fail.cloud_account")
+_SKIP_CLOUD = (part("skipped.cloud_account_policy"),)
 DEFAULT_SOON_DAYS = SOON_DAYS
 
 
@@ -194,15 +200,16 @@ def _evaluate_member(
 ) -> Result:
     path = member_folder_path(inventory, member)
     # a status rdscan does not know: evaluated like an active one, and every reason says so
-    note = "" if is_known_status(member.status) else " " + unknown_status_note(member.status)
+    note = () if is_known_status(member.status) else (unknown_status_part(member.status),)
 
     def result(
         status: Status,
         severity: Severity,
-        reason: str,
+        parts: tuple[ReasonPart, ...],
         remediation: Remediation = Remediation.NONE,
         exemption: ExemptionInfo | None = None,
     ) -> Result:
+        parts = parts + note
         return Result(
             account_id=member.account_id,
             display_name=member.display_name,
@@ -213,88 +220,82 @@ def _evaluate_member(
             secure_mobile_phone_masked=member.secure_mobile_phone_masked,
             result=status,
             severity=severity,
-            reason=reason + note,
+            reason=_english(parts),
             remediation=remediation,
             exemption=exemption,
             folder_id=member.folder_id,
             tags=tuple(sorted(member.tags)),
+            reason_parts=parts,
         )
 
-    excluded = out_of_scope(policy.scope, member, chain, path)
+    excluded = out_of_scope_parts(policy.scope, member, chain, path)
     if excluded:
         return result(Status.SKIPPED, Severity.INFO, excluded)
 
     if member.read_error:
-        return result(Status.ERROR, policy.severity, member.read_error)
+        parts = member.read_error_parts or (data_part(member.read_error),)
+        return result(Status.ERROR, policy.severity, parts)
     if member.has_secure_mobile_phone is None:
-        return result(Status.ERROR, policy.severity, MISSING_FLAG_REASON)
+        return result(Status.ERROR, policy.severity, MISSING_FLAG)
     if member.has_secure_mobile_phone:
-        return result(Status.PASS, Severity.INFO, "A secure mobile phone is bound.")
+        return result(Status.PASS, Severity.INFO, _BOUND)
 
     severity = policy.severity
     if member.type == "CloudAccount":
         rule = policy.cloud_account_without_phone
         severity = rule.severity or policy.severity
         if rule.result is Status.SKIPPED:
-            return result(
-                Status.SKIPPED,
-                Severity.INFO,
-                "No secure mobile phone is bound, but this is a CloudAccount and the policy "
-                "skips CloudAccounts without one (cloud_account_without_phone: SKIPPED).",
-            )
+            return result(Status.SKIPPED, Severity.INFO, _SKIP_CLOUD)
         remediation = Remediation.MANUAL
-        reason = (
-            "No secure mobile phone is bound. This is a CloudAccount: the API cannot bind one; "
-            "its owner must bind it in their own Alibaba Cloud console."
-        )
+        reason = _CLOUD
     elif member.type == "ResourceAccount":
         remediation = Remediation.API
-        reason = (
-            "No secure mobile phone is bound. It can be bound through the API "
-            "(BindSecureMobilePhone, see: rdscan remediate)."
-        )
+        reason = _RESOURCE
     else:  # a type this tool does not know: never guess that the API can fix it
         remediation = Remediation.MANUAL
-        reason = (
-            f"No secure mobile phone is bound. Member type {member.type or '(none)'!r} is not "
-            "one rdscan binds through the API; its owner must bind one in their console."
-        )
+        reason = part("fail.other_type", type=repr(member.type) if member.type else "")
 
     exemption = index.best(member.account_id, chain, path)
     if exemption is None:
-        return result(Status.FAIL, severity, reason, remediation)
+        return result(Status.FAIL, severity, (reason,), remediation)
     info = exemption_info(exemption, today)
+    which = {"scope": exemption.scope, "ticket": exemption.ticket, "owner": exemption.owner}
+    expires = exemption.expires.isoformat()
     if info.expired:
-        return result(
-            Status.FAIL,
-            severity,
-            f"{reason} Its exemption ({_describe(exemption)}) expired on "
-            f"{exemption.expires.isoformat()}, so it no longer applies.",
-            remediation,
-            info,
-        )
-    ends = f"until {exemption.expires.isoformat()}"
+        expired = part("fail.exemption_expired", expires=expires, **which)
+        return result(Status.FAIL, severity, (reason, expired), remediation, info)
+    key = "exempt.until"
+    extra: dict[str, object] = {}
     if expires_soon(info.days_left, soon_days):
-        ends += (
-            ", the last day (expires today)"
-            if info.days_left == 0
-            else f" (expires in {info.days_left} day{'s' if info.days_left != 1 else ''})"
-        )
-    return result(
-        Status.EXEMPT,
-        severity,
-        f"No secure mobile phone is bound, but it is exempted {ends} by {_describe(exemption)}: "
-        f"{exemption.reason}",
-        remediation,
-        info,
-    )
+        key = "exempt.last_day" if info.days_left == 0 else "exempt.expires_in"
+        extra = {} if info.days_left == 0 else {"days": info.days_left}
+    exempt = part(key, expires=expires, reason=exemption.reason, **which, **extra)
+    return result(Status.EXEMPT, severity, (exempt,), remediation, info)
+
+
+_ENGLISH: dict[tuple[ReasonPart, ...], str] = {}
+
+
+def _english(parts: tuple[ReasonPart, ...]) -> str:
+    """``english(parts)``, one copy per distinct reason (50,000 members share a few)."""
+    text = _ENGLISH.get(parts)
+    if text is None:
+        text = english(parts)
+        if len(_ENGLISH) < 4096:
+            _ENGLISH[parts] = text
+    return text
+
+
+def data_part(text: str) -> ReasonPart:
+    return ReasonPart("data", (("text", text),))
+
+
+def unknown_status_part(status: str) -> ReasonPart:
+    return part("note.unknown_status", status=repr(status) if status else "")
 
 
 def unknown_status_note(status: str) -> str:
-    return (
-        f"Member status {status or '(none)'!r} is not one rdscan knows from the documentation: "
-        "it was evaluated like an active member."
-    )
+    return english((unknown_status_part(status),))
 
 
 def unknown_statuses(inventory: Inventory) -> dict[str, int]:
@@ -309,40 +310,36 @@ def unknown_statuses(inventory: Inventory) -> dict[str, int]:
 def out_of_scope(scope: Scope, member: Member, chain: tuple[str, ...], path: str) -> str | None:
     """Why the member is outside ``scope`` (None when it is in scope). A status rdscan does
     not know never puts a member out of scope: it is evaluated like an active member."""
+    parts = out_of_scope_parts(scope, member, chain, path)
+    return english(parts) if parts else None
+
+
+def out_of_scope_parts(
+    scope: Scope, member: Member, chain: tuple[str, ...], path: str
+) -> tuple[ReasonPart, ...]:
+    """``out_of_scope`` as reason parts (``()``: in scope)."""
     where = path or member.folder_id
     if scope.types and member.type not in scope.types:
-        return (
-            f"Out of scope: member type {member.type or '(none)'} is not one the policy covers "
-            f"({', '.join(scope.types)})."
-        )
+        return (part("scope.type", type=member.type, types=", ".join(scope.types)),)
     if scope.statuses and member.status not in scope.statuses and is_known_status(member.status):
-        return (
-            f"Out of scope: member status {member.status or '(none)'} is not one the policy "
-            f"covers ({', '.join(scope.statuses)})."
-        )
+        statuses = ", ".join(scope.statuses)
+        return (part("scope.status", status=member.status, statuses=statuses),)
     for rule in scope.exclude_folders:
         if folder_distance(rule, chain, path) is not None:
-            return f"Out of scope: folder {where} is excluded by the policy's folder rule {rule}."
+            return (part("scope.folder_excluded", folder=where, rule=rule),)
     if scope.include_folders and not any(
         folder_distance(rule, chain, path) is not None for rule in scope.include_folders
     ):
-        return (
-            f"Out of scope: folder {where} is not under any folder the policy covers "
-            f"({', '.join(scope.include_folders)})."
-        )
+        folders = ", ".join(scope.include_folders)
+        return (part("scope.folder_not_included", folder=where, folders=folders),)
     tags = dict(member.tags)
     for tag in scope.exclude_tags:
         if tag.matches(tags):
-            return (
-                f"Out of scope: tag {tag.key}={tags[tag.key]} is excluded by the policy's "
-                f"tag rule {tag}."
-            )
+            return (part("scope.tag_excluded", tag=f"{tag.key}={tags[tag.key]}", rule=tag),)
     if scope.include_tags and not any(tag.matches(tags) for tag in scope.include_tags):
-        return (
-            "Out of scope: the member has none of the tags the policy covers "
-            f"({', '.join(str(t) for t in scope.include_tags)})."
-        )
-    return None
+        tag_list = ", ".join(str(t) for t in scope.include_tags)
+        return (part("scope.tags_not_included", tags=tag_list),)
+    return ()
 
 
 # ---------------------------------------------------------------------------- exemptions
@@ -361,11 +358,6 @@ def exemption_info(exemption: Exemption, today: dt.date) -> ExemptionInfo:
         approved_by=exemption.approved_by or "",
         created=exemption.created.isoformat() if exemption.created else "",
     )
-
-
-def _describe(e: Exemption) -> str:
-    target = f"account {e.account_id}" if e.account_id else f"folder {e.folder}"
-    return f"{target} exemption, ticket {e.ticket}, owner {e.owner}"
 
 
 class _ExemptionIndex:

@@ -8,6 +8,7 @@ never shows a traceback for a ``ScannerError``.
 from __future__ import annotations
 
 from .exit_codes import ExitCode
+from .findings import ReasonPart
 
 
 class ScannerError(Exception):
@@ -69,12 +70,21 @@ class ApiError(ScannerError):
         request_id: str = "",
         action: str = "",
         hint: str | None = None,
+        parts: tuple[ReasonPart, ...] = (),
     ) -> None:
         super().__init__(message, hint=hint)
         self.code = code
         self.status = status
         self.request_id = request_id
         self.action = action
+        # ``message`` as message ids of ``scanner.reasons`` when the words are rdscan's own
+        # (a deadline, an unreachable endpoint); () when the message is the API's own text
+        self.parts = parts
+
+    def message_parts(self) -> tuple[ReasonPart, ...]:
+        """``message`` as reason parts: rdscan's own words by message id, else the text as
+        data (the API's words are never translated)."""
+        return self.parts or (ReasonPart("data", (("text", self.message),)),)
 
     def __str__(self) -> str:
         parts = [self.action + ":" if self.action else "", self.code, self.message]

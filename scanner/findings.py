@@ -6,6 +6,7 @@ Pure values; this module imports nothing from the rest of the package.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -85,6 +86,27 @@ def _flag(data: Mapping[str, Any], key: str, *, nullable: bool) -> bool | None:
 
 
 @dataclass(frozen=True, slots=True)
+class ReasonPart:
+    """One sentence (or fragment) of a result's reason: a message id of ``scanner.reasons``
+    and its arguments (data: ids, names, dates, API error text), so a report can show the
+    reason in its own language. ``key`` ``"data"`` is text shown as it is (``args`` ``text``).
+    """
+
+    key: str
+    args: tuple[tuple[str, str], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "args": dict(self.args)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ReasonPart:
+        args = data.get("args") or {}
+        if not isinstance(args, Mapping):
+            raise ValueError(f"reason_parts args must be an object, not {args!r}")
+        return cls(str(data["key"]), tuple((str(k), str(v)) for k, v in args.items()))
+
+
+@dataclass(frozen=True, slots=True)
 class ExemptionInfo:
     """The exemption that matched a member (applied, or expired and no longer applied)."""
 
@@ -144,6 +166,9 @@ class Result:
     exemption: ExemptionInfo | None = None
     folder_id: str = ""
     tags: tuple[tuple[str, str], ...] = ()
+    # ``reason`` as message ids and arguments (``scanner.reasons``), for reports in another
+    # language; () when not known (a report.json written before, a hand-made result)
+    reason_parts: tuple[ReasonPart, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         # an enum's ``_value_`` (its documented value attribute) read directly: ``value`` is a
@@ -161,6 +186,7 @@ class Result:
             "result": self.result._value_,
             "severity": self.severity._value_,
             "reason": self.reason,
+            "reason_parts": [p.to_dict() for p in self.reason_parts],
             "remediation": self.remediation._value_,
             "exemption": self.exemption.to_dict() if self.exemption else None,
         }
@@ -192,7 +218,34 @@ class Result:
             ExemptionInfo.from_dict(exemption) if exemption else None,
             _shared(shared, get("folder_id")),
             tuple(sorted((str(k), str(v)) for k, v in dict(tags).items())) if tags else (),
+            _reason_parts(get("reason_parts")),
         )
+
+
+def _reason_parts(raw: Any) -> tuple[ReasonPart, ...]:
+    """A report.json member's ``reason_parts`` (() when absent): one copy of each distinct
+    list across the members of a file (50,000 members share a few reasons)."""
+    if not raw:
+        return ()
+    if not isinstance(raw, list):
+        raise ValueError(f"reason_parts must be a list, not {raw!r}")
+    try:
+        key = tuple(
+            (p["key"], tuple(p["args"].items()) if isinstance(p.get("args"), dict) else None)
+            for p in raw
+        )
+        return _parts_of_key(key) if all(a is not None for _, a in key) else _parse_parts(raw)
+    except TypeError:  # an unhashable key or argument: parsed (and refused) one by one
+        return _parse_parts(raw)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parts_of_key(key: tuple[tuple[Any, Any], ...]) -> tuple[ReasonPart, ...]:
+    return tuple(ReasonPart(str(k), tuple((str(n), str(v)) for n, v in args)) for k, args in key)
+
+
+def _parse_parts(raw: list[Any]) -> tuple[ReasonPart, ...]:
+    return tuple(ReasonPart.from_dict(p) for p in raw)
 
 
 def _shared(shared: dict[str, str], value: Any) -> str:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from .errors import RemediationError
-from .findings import RemediationOutcome, Result, ScanResult
+from .findings import ReasonPart, RemediationOutcome, Result, ScanResult
 
 # ASCII digits only (``\d`` would take full-width or Arabic-Indic digits, and a full-width 86
 # would pass the international site rule); no country code starts with 0 (0086 is a dial prefix).
@@ -208,12 +208,19 @@ def scrub_text(text: str) -> str:
     return mask_phones_in(text)
 
 
+@functools.lru_cache(maxsize=4096)  # members share a few reasons
+def _scrub_part(p: ReasonPart) -> ReasonPart:
+    args = tuple((k, scrub_text(v)) for k, v in p.args)
+    return p if args == p.args else ReasonPart(p.key, args)
+
+
 def _mask_result(r: Result) -> Result:
     """``r`` with its phone masked and its free text scrubbed; ``r`` itself when nothing
     changes (the usual case: a scan is masked where it is built), so masking 50,000 members
     again for the reports copies none of them."""
     phone = mask_phone(r.secure_mobile_phone_masked)
     reason = scrub_text(r.reason)
+    parts = tuple(_scrub_part(p) for p in r.reason_parts)
     display_name = mask_phones_in(r.display_name)
     tags = tuple((mask_phones_in(k), mask_phones_in(v)) for k, v in r.tags) if r.tags else r.tags
     ex = r.exemption
@@ -221,6 +228,7 @@ def _mask_result(r: Result) -> Result:
     if (
         phone == r.secure_mobile_phone_masked
         and reason == r.reason
+        and parts == r.reason_parts
         and display_name == r.display_name
         and tags == r.tags
         and (ex is None or ex_reason == ex.reason)
@@ -232,6 +240,7 @@ def _mask_result(r: Result) -> Result:
         tags=tags,
         secure_mobile_phone_masked=phone,
         reason=reason,
+        reason_parts=parts,
         exemption=dataclasses.replace(ex, reason=ex_reason) if ex else None,
     )
 

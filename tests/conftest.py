@@ -21,6 +21,26 @@ for _var in (
     os.environ.pop(_var, None)
 
 
+# ---- the compiled catalogs ------------------------------------------------------------------
+
+
+def pytest_sessionstart(session: object) -> None:
+    """A checkout whose .po changed after install (a rebase, a pull), or a venv installed
+    before the catalogs were compiled at install time, has a stale or no .mo, which rdscan
+    refuses (scanner.i18n); compile it here, as `make messages` would, so the suite runs. The
+    build hook itself is tested in tests/report/test_i18n_catalog.py and, through a real
+    wheel build, in tests/scheduling/test_dockerfile.py."""
+    from scanner import i18n
+    from scanner.errors import ConfigError
+    from scanner.i18n_build import compile_all
+
+    try:
+        i18n.translations("zh-CN")
+    except ConfigError:
+        compile_all(i18n.LOCALES_DIR)
+    i18n.translations.cache_clear()
+
+
 # ---- rdscan as a child process ------------------------------------------------------------
 
 

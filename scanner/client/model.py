@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..findings import ReasonPart
+
 
 @dataclass(frozen=True, slots=True)  # 50,000 of them are held by a scan
 class AccountPhone:
@@ -16,8 +18,9 @@ class AccountPhone:
     ``has_secure_mobile_phone`` is None when the response lacks the flag (never guessed).
     ``secure_mobile_phone_masked`` is the number masked (``86-139****1234``) or None: a full
     number never leaves the client. ``account_type`` is ResourceAccount | CloudAccount as
-    GetAccount says it now (None: not reported). ``problem`` says why the flag is None: absent,
-    null, or not a JSON boolean (a string, a number, an object).
+    GetAccount says it now (None: not reported). ``problem`` says why the flag is None (reason
+    parts of ``scanner.reasons``; () when it is not None): absent, null, or not a JSON boolean
+    (a string, a number, an object).
     """
 
     has_secure_mobile_phone: bool | None
@@ -25,7 +28,7 @@ class AccountPhone:
     account_type: str | None = None
     member_status: str | None = None  # Status as GetAccount says it now (None: not reported)
     request_id: str = ""  # the RequestId of the GetAccount call that said all this
-    problem: str | None = None
+    problem: tuple[ReasonPart, ...] = ()
 
 
 @dataclass(frozen=True)

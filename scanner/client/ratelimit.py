@@ -17,6 +17,8 @@ import time
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 
+from ..reasons import part
+
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
 
@@ -220,11 +222,13 @@ class Backoff:
         self._start = clock()
         self.attempts = 1  # the first attempt is under way when the state is made
         self.gave_up_reason = ""
+        self.gave_up_part = part("error.gave_up", attempts=0)  # set with gave_up_reason
 
     def next_delay(self, retry_after_ms: int | None = None) -> float | None:
         p = self.policy
         if self.attempts >= p.max_attempts:
             self.gave_up_reason = f"gave up after {self.attempts} attempts"
+            self.gave_up_part = part("error.gave_up", attempts=self.attempts)
             return None
         n = self.attempts - 1
         delay = self._rng.uniform(0.0, min(p.cap_s, p.base_s * (2**n)))
@@ -235,6 +239,12 @@ class Backoff:
             self.gave_up_reason = (
                 f"gave up after {self.attempts} attempts and {spent:.1f}s "
                 f"(retry budget {p.budget_s:g}s)"
+            )
+            self.gave_up_part = part(
+                "error.gave_up_budget",
+                attempts=self.attempts,
+                seconds=f"{spent:.1f}",
+                budget=f"{p.budget_s:g}",
             )
             return None
         self.attempts += 1

@@ -62,9 +62,10 @@ from ..errors import (
     Throttled,
     TlsError,
 )
-from ..findings import Caller
+from ..findings import Caller, ReasonPart
 from ..inventory.model import Directory
 from ..phones import mask_phone, mask_phones_in
+from ..reasons import english, part
 from . import bounded
 from .model import AccountPhone, SentCode
 from .ratelimit import Backoff, BackoffPolicy, RateLimiter
@@ -257,12 +258,14 @@ class RdClient:
         phone = account.get("SecureMobilePhone")
         kind = account.get("Type")
         status = account.get("Status")
-        problem = None
+        problem: tuple[ReasonPart, ...] = ()
         if "HasSecureMobilePhone" not in account:
-            problem = "GetAccount response has no HasSecureMobilePhone field"
+            problem = (part("error.flag_missing"),)
+        elif flag is None:
+            problem = (part("error.flag_null"),)
         elif not isinstance(flag, bool):
-            shown = "null" if flag is None else f"a {type(flag).__name__}, {_short(repr(flag), 40)}"
-            problem = f"GetAccount's HasSecureMobilePhone is {shown}, not true or false"
+            kind = type(flag).__name__  # the Python type of the JSON value: str, int, dict
+            problem = (part("error.flag_not_boolean", kind=kind, value=_short(repr(flag), 40)),)
         return AccountPhone(
             has_secure_mobile_phone=flag if isinstance(flag, bool) else None,
             secure_mobile_phone_masked=mask_phone(str(phone)) if phone else None,
@@ -395,11 +398,12 @@ class RdClient:
                     self._observe(action, time.monotonic() - sent)
                     self._limiter.succeeded(action)
                     return raw
+                kind = type(raw).__name__
                 failure = _Failure(
                     ApiError(
-                        f"unreadable response: the body is JSON {type(raw).__name__}, "
-                        "not an object",
+                        f"unreadable response: the body is JSON {kind}, not an object",
                         action=action,
+                        parts=(part("error.body_not_object", kind=kind),),
                     ),
                     retryable=True,
                 )
@@ -412,6 +416,8 @@ class RdClient:
             delay = backoff.next_delay(failure.retry_after_ms)
             if delay is None:
                 err = failure.error
+                if isinstance(err, ApiError):
+                    err.parts = (*err.message_parts(), backoff.gave_up_part)
                 err.message = f"{err.message} ({backoff.gave_up_reason})"
                 raise err from None
             self._sleep(delay)
@@ -425,6 +431,13 @@ class RdClient:
                     f"answer refused: larger than the {s.max_body_bytes:,}-byte cap "
                     f"({attempt.too_large:,} bytes announced or read)",
                     action=action,
+                    parts=(
+                        part(
+                            "error.too_large",
+                            cap=f"{s.max_body_bytes:,}",
+                            size=f"{attempt.too_large:,}",
+                        ),
+                    ),
                     hint="a proxy or endpoint in between answers something else than the API",
                 ),
                 retryable=False,
@@ -435,6 +448,7 @@ class RdClient:
                     f"no complete answer within {s.attempt_timeout_s:g} s "
                     "(the deadline of one attempt, connect to last byte)",
                     action=action,
+                    parts=(part("error.deadline", seconds=f"{s.attempt_timeout_s:g}"),),
                     hint="the endpoint or a proxy is stalling; check --endpoint and the network",
                 ),
                 retryable=True,
@@ -930,27 +944,30 @@ def _inner(exc: BaseException) -> BaseException:
 
 
 _HOST_PORT = re.compile(r"host='([^']+)', port=(\d+)")
-_CONNECTION_REASONS = (
-    ("Connection refused", "connection refused (is the service or emulator running?)"),
-    ("Name or service not known", "the host name does not resolve"),
-    ("Temporary failure in name resolution", "the host name does not resolve"),
-    ("No address associated", "the host name does not resolve"),
-    ("timed out", "the connection timed out"),
-    ("Network is unreachable", "the network is unreachable"),
-    ("Connection reset", "the connection was reset"),
+_CONNECTION_REASONS = (  # (text of the error, message id of scanner.reasons)
+    ("Connection refused", "error.refused"),
+    ("Name or service not known", "error.no_dns"),
+    ("Temporary failure in name resolution", "error.no_dns"),
+    ("No address associated", "error.no_dns"),
+    ("timed out", "error.connect_timeout"),
+    ("Network is unreachable", "error.no_route"),
+    ("Connection reset", "error.reset"),
 )
+
+
+def _connection_error_part(text: str) -> ReasonPart:
+    """Where and why a connection failed, out of a urllib3/requests error text."""
+    m = _HOST_PORT.search(text)
+    where = f"{m.group(1)}:{m.group(2)}" if m else ""  # "": the endpoint (reasons.EMPTY_ARGS)
+    for needle, key in _CONNECTION_REASONS:
+        if needle in text:
+            return part(key, where=where)
+    return part("error.unreachable", where=where, detail=_short(text))
 
 
 def _describe_connection_error(text: str) -> str:
     """``"127.0.0.1:8080: connection refused (...)"`` out of a urllib3/requests error text."""
-    where = "the endpoint"
-    m = _HOST_PORT.search(text)
-    if m:
-        where = f"{m.group(1)}:{m.group(2)}"
-    for needle, reason in _CONNECTION_REASONS:
-        if needle in text:
-            return f"{where}: {reason}"
-    return f"{where}: {_short(text)}"
+    return english((_connection_error_part(text),)).removeprefix("cannot reach ")
 
 
 def _tls_hint(text: str) -> str:
@@ -983,6 +1000,7 @@ def _classify(exc: BaseException, action: str) -> _Failure:
                 TlsError(
                     f"TLS handshake with the endpoint failed: {_short(text)}",
                     action=action,
+                    parts=(part("error.tls", detail=_short(text)),),
                     hint=_tls_hint(text),
                 ),
                 retryable=False,
@@ -991,6 +1009,7 @@ def _classify(exc: BaseException, action: str) -> _Failure:
             ConnectionFailed(
                 f"cannot reach {_describe_connection_error(text)}",
                 action=action,
+                parts=(_connection_error_part(text),),
                 hint="check --endpoint/--protocol, the network and any proxy "
                 "(HTTPS_PROXY/HTTP_PROXY, NO_PROXY); if the service is down, retry later",
             ),
@@ -999,7 +1018,11 @@ def _classify(exc: BaseException, action: str) -> _Failure:
     if wrapped and isinstance(exc, RuntimeError | ValueError):
         # the SDK could not parse the body (e.g. a proxy's HTML error page): transient, as below
         return _Failure(
-            ServiceUnavailable(f"unreadable response: {_short(text)}", action=action),
+            ServiceUnavailable(
+                f"unreadable response: {_short(text)}",
+                action=action,
+                parts=(part("error.unreadable", detail=_short(text)),),
+            ),
             retryable=True,
         )
     if isinstance(exc, TeaException):
@@ -1011,7 +1034,12 @@ def _classify(exc: BaseException, action: str) -> _Failure:
             )
         # e.g. a non-JSON error page from a proxy: transient more often than not
         return _Failure(
-            ServiceUnavailable(f"unreadable response: {_short(text)}", code=code, action=action),
+            ServiceUnavailable(
+                f"unreadable response: {_short(text)}",
+                code=code,
+                action=action,
+                parts=(part("error.unreadable", detail=_short(text)),),
+            ),
             retryable=True,
         )
     raise exc  # not an SDK failure: a bug, let it surface

@@ -35,7 +35,10 @@ from ..errors import (
     NotManagementAccount,
     ServiceUnavailable,
 )
+from ..findings import ReasonPart
 from ..phones import mask_phones_in
+from ..reasons import api_error_parts, english
+from ..reasons import part as reason_part
 from .listing import Listing, OnAccount, list_members
 from .model import Directory, Folder, Inventory, Member
 from .reader import Outcome, PhoneReader, denied_to_member
@@ -365,15 +368,18 @@ def _member(
     has_phone: bool | None = None
     masked: str | None = None
     read_error: str | None = None
+    parts: tuple[ReasonPart, ...] = ()
     if isinstance(phone, ApiError):
-        read_error = str(phone)
+        parts = api_error_parts(phone)
         if unconfirmed and isinstance(phone, NotFound):
-            read_error = f"listed during the scan but gone since (removed mid-scan?): {phone}"
+            parts = (reason_part("error.gone"), *parts)
     else:
         has_phone = phone.has_secure_mobile_phone
         masked = phone.secure_mobile_phone_masked
         if has_phone is None:
-            read_error = phone.problem or "GetAccount response has no HasSecureMobilePhone field"
+            parts = phone.problem or (reason_part("error.flag_missing"),)
+    if parts:
+        read_error = english(parts)
     return Member(
         account_id=account.account_id,
         # a member named by its owner's phone number is shown masked, like a tag
@@ -389,4 +395,5 @@ def _member(
         has_secure_mobile_phone=has_phone,
         secure_mobile_phone_masked=masked,
         read_error=read_error,
+        read_error_parts=parts,
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ..findings import ListingEvidence
+from ..findings import ListingEvidence, ReasonPart
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,8 @@ class Member:
     has_secure_mobile_phone: bool | None = None
     secure_mobile_phone_masked: str | None = None  # already masked; never a full number
     read_error: str | None = None
+    # read_error as message ids and data (scanner.reasons), for reports in another language
+    read_error_parts: tuple[ReasonPart, ...] = ()
 
     @property
     def tag_map(self) -> dict[str, str]:

@@ -23,6 +23,8 @@ from collections.abc import Callable
 from ..client.model import AccountPhone
 from ..client.sdk import RdClient
 from ..errors import ApiError, AuthError, ConnectionFailed, NotFound
+from ..findings import ReasonPart
+from ..reasons import api_error_parts, part
 
 BREAKER_MIN = 8  # consecutive connection failures before the remaining reads are skipped
 MAX_IN_FLIGHT = 64  # 50/s at up to ~1 s per call, with headroom for retries
@@ -188,6 +190,7 @@ class PhoneReader:
                 f"not read: the endpoint stopped answering ({self.breaker.open})",
                 action="GetAccount",
                 hint=self.breaker.hint,
+                parts=self.breaker.parts,
             )
         if self._denied:
             return self._denied[0]
@@ -203,6 +206,7 @@ class PhoneReader:
                     request_id=err.request_id,
                     action="GetAccount",
                     hint="scan with a RAM user or role of the management account",
+                    parts=(part("error.delegated_refused"), *api_error_parts(err)),
                 )
                 self._denied.append(refusal)
                 return refusal
@@ -232,6 +236,7 @@ class Breaker:
         self._lock = threading.Lock()
         self._run = 0
         self.open: str | None = None
+        self.parts: tuple[ReasonPart, ...] = ()  # what a member left unread is told
         self.hint: str | None = None
 
     def record(self, err: ApiError | None) -> None:
@@ -242,4 +247,5 @@ class Breaker:
             self._run += 1
             if self._run >= self.threshold and self.open is None:
                 self.open = f"{self._run} reads in a row could not connect; last: {err}"
+                self.parts = (part("error.breaker", count=self._run), *api_error_parts(err))
                 self.hint = err.hint

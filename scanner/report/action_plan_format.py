@@ -85,7 +85,7 @@ def render_action_plan(data: ReportInput) -> str:
                     _action(r, _),
                     days if days is not None else "",
                     first[:10],
-                    r.reason,
+                    data.reason(r),
                     _("%(scope)s (expired %(date)s)") % {"scope": ex.scope, "date": ex.expires}
                     if ex and ex.expired
                     else "",

@@ -15,6 +15,7 @@ from pathlib import Path
 from ..findings import RemediationOutcome, RemediationSource, Result, ScanResult
 from ..i18n import DEFAULT_LANG, translations
 from ..phones import mask_outcome, mask_scan
+from ..reasons import localize
 from .view import ReportView, build_view, report_rows
 
 
@@ -41,6 +42,15 @@ class ReportInput:
     def _(self) -> Callable[[str], str]:
         """gettext for this input's language (for text a renderer builds in Python)."""
         return translations(self.lang).gettext
+
+    def reason(self, r: Result) -> str:
+        """``r``'s reason in this input's language: its ``reason_parts`` through the catalog;
+        report.json's English ``reason`` as it is in English, and when the result carries no
+        parts (a report.json written before them) or one this rdscan does not know."""
+        if self.lang == DEFAULT_LANG:
+            return r.reason
+        catalog = translations(self.lang)
+        return localize(r.reason, r.reason_parts, catalog.gettext, catalog.ngettext)
 
     @classmethod
     def of(

@@ -78,7 +78,7 @@ def _csp_hash(text: str) -> str:
     )
 
 
-def _member_cells(r: Result) -> list[str]:
+def _member_cells(r: Result, reason: Callable[[Result], str]) -> list[str]:
     return [
         r.account_id,
         r.display_name,
@@ -87,19 +87,27 @@ def _member_cells(r: Result) -> list[str]:
         r.result._value_,
         r.severity._value_,
         r.remediation._value_,
-        r.reason,
+        reason(r),
     ]
 
 
+def _english_reason(r: Result) -> str:
+    return r.reason
+
+
 def member_rows(
-    rows: Sequence[Result], days_failing: Mapping[str, int | None] | None = None
+    rows: Sequence[Result],
+    days_failing: Mapping[str, int | None] | None = None,
+    reason: Callable[[Result], str] = _english_reason,
+    unknown: str = "unknown",
 ) -> tuple[list[MemberRow], list[list[str]]]:
     """Split the members (report order) into the rows of the page and the rest.
 
     Every member is a row up to ``ALL_ROWS_MAX`` members; beyond, the failing ones (the first
     in report order). Returns ``(rows, more)``: ``(css class, 8 cells)`` per row, the same 8
     cells per member of the rest, both in report order. With ``days_failing`` (from the
-    history) a 9th cell: the days a failing member has failed ("unknown" when not known).
+    history) a 9th cell: the days a failing member has failed (``unknown`` when not known).
+    ``reason``: a member's reason in the report's language.
     """
     if len(rows) <= ALL_ROWS_MAX:
         cut = len(rows)
@@ -107,10 +115,10 @@ def member_rows(
         cut = next((i for i, r in enumerate(rows) if r.result is not Status.FAIL), len(rows))
 
     def cells(r: Result) -> list[str]:
-        values = _member_cells(r)
+        values = _member_cells(r, reason)
         if days_failing is not None:
             days = days_failing.get(r.account_id, "")
-            values.append("unknown" if days is None else str(days))
+            values.append(unknown if days is None else str(days))
         return values
 
     listed = [(status_css(r.result), *cells(r)) for r in rows[:cut]]
@@ -154,11 +162,17 @@ def stream_html(data: ReportInput) -> Iterator[str]:
         f"style-src {_csp_hash(css)}; script-src {_csp_hash(js)}; "
         "img-src 'none'; form-action 'none'; base-uri 'none'"
     )
-    rows, more = member_rows(data.rows, since.days_failing if since.recorded else None)
+    rows, more = member_rows(
+        data.rows,
+        since.days_failing if since.recorded else None,
+        data.reason,
+        data._("unknown"),
+    )
     return stream(
         template(data.templates_dir, "html", "report.html.j2", data.lang),
         v=data.view,
         lang=data.lang,
+        reason=data.reason,
         member_rows_html=rows_html(rows),
         member_row_count=len(rows),
         more_count=len(more),

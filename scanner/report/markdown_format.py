@@ -25,6 +25,7 @@ def stream_markdown(data: ReportInput) -> Iterator[str]:
     return stream(
         template(data.templates_dir, "md", "report.md.j2", data.lang),
         v=data.view,
+        reason=data.reason,
         soon_days=SOON_DAYS,
         max_folders=MAX_FOLDER_BARS,
         since=build_since(data.scan),

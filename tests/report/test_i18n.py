@@ -44,12 +44,13 @@ def _catalog() -> dict[object, object]:
 def _extracted() -> set[object]:
     method_map = [
         ("scanner/i18n.py", "python"),
+        ("scanner/reasons.py", "python"),
         ("scanner/cli/scan_cmd.py", "python"),
         ("scanner/report/**.py", "python"),
         ("report_templates/**.j2", "jinja2"),
     ]
     options = {"report_templates/**.j2": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}}
-    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "N_plural": (1, 2)}
     ids: set[object] = set()
     for _, _, message, _, _ in extract_from_dir(str(ROOT), method_map, options, keywords=keywords):
         ids.add(message if isinstance(message, str) else tuple(message))

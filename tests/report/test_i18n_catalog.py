@@ -5,12 +5,15 @@ compiled from another .po than the one beside it."""
 from __future__ import annotations
 
 import gettext
+import importlib.util
 import io
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import tomllib
 from click.testing import CliRunner
 
 from scanner import i18n
@@ -19,6 +22,8 @@ from scanner.errors import ConfigError
 from scanner.i18n_build import compile_all, compile_po
 from scanner.report import write_reports
 
+ROOT = Path(__file__).resolve().parents[2]
+
 
 def _messages(data: bytes) -> dict[object, str]:
     """msgid -> msgstr of a .mo, without the header (it names the Babel version)."""
@@ -26,9 +31,9 @@ def _messages(data: bytes) -> dict[object, str]:
     return {k: v for k, v in catalog._catalog.items() if k != ""}  # type: ignore[attr-defined]
 
 
-def test_the_installed_catalog_is_the_po_compiled() -> None:
-    """`pip install -e .` (make test) ran the build hook: the .mo beside the .po holds exactly
-    what a fresh compile of the .po holds, fuzzy entries excluded."""
+def test_the_catalog_rdscan_reads_is_the_po_compiled() -> None:
+    """The .mo beside the .po (made by `pip install -e .`'s build hook, or by tests/conftest.py
+    when a rebase changed the .po) holds exactly what a fresh compile of the .po holds."""
     mo, po = i18n.mo_path("zh-CN"), i18n.po_path("zh-CN")
     assert mo.is_file(), f"{mo} missing: the build hook did not run (pip install -e .)"
     installed = _messages(mo.read_bytes())
@@ -36,6 +41,42 @@ def test_the_installed_catalog_is_the_po_compiled() -> None:
     assert installed == fresh
     assert len(installed) > 100
     assert installed["Members"] == "成员账号"
+
+
+def _hook(root: Path) -> Any:
+    spec = importlib.util.spec_from_file_location("_hatch_build", ROOT / "hatch_build.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.CatalogBuildHook(str(root), {}, None, None, str(root / "dist"), "wheel")
+
+
+@pytest.mark.parametrize("version", ["standard", "editable"])
+def test_the_build_hook_compiles_each_catalog_beside_its_po(tmp_path: Path, version: str) -> None:
+    """hatch_build.py, as hatchling runs it for `pip install .` and `pip install -e .`, on a
+    copy of the source without any .mo; pyproject.toml puts the .mo in the wheel."""
+    (tmp_path / "scanner").mkdir()
+    shutil.copy(ROOT / "scanner" / "i18n_build.py", tmp_path / "scanner")
+    shutil.copytree(
+        ROOT / "scanner" / "locales",
+        tmp_path / "scanner" / "locales",
+        ignore=shutil.ignore_patterns("*.mo"),
+    )
+    _hook(tmp_path).initialize(version, {})
+    mo = tmp_path / "scanner" / "locales" / "zh_CN" / "LC_MESSAGES" / "rdscan.mo"
+    assert _messages(mo.read_bytes()) == _messages(
+        compile_po(mo.with_suffix(".po").read_bytes(), "zh_CN")
+    )
+    wheel = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["hatch"]["build"]
+    assert wheel["targets"]["wheel"]["hooks"]["custom"]["path"] == "hatch_build.py"
+    assert "scanner/locales/*/LC_MESSAGES/*.mo" in wheel["targets"]["wheel"]["artifacts"]
+
+
+def test_the_build_hook_refuses_a_source_without_catalogs(tmp_path: Path) -> None:
+    (tmp_path / "scanner" / "locales").mkdir(parents=True)
+    shutil.copy(ROOT / "scanner" / "i18n_build.py", tmp_path / "scanner")
+    with pytest.raises(RuntimeError, match="no gettext catalog"):
+        _hook(tmp_path).initialize("standard", {})
 
 
 def test_fuzzy_and_empty_entries_are_left_out() -> None:
