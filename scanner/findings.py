@@ -324,6 +324,10 @@ class Coverage:
     unlisted: int = 0  # members TotalCount counts that no listing showed (no result at all)
 
 
+# The texts of a framework item a mapping may give in another report language.
+FRAMEWORK_TEXTS = ("framework", "version", "title", "rationale")
+
+
 @dataclass(frozen=True)
 class FrameworkItem:
     """One framework item the control relates to, e.g. ISO/IEC 27001:2022 A.8.5."""
@@ -335,8 +339,18 @@ class FrameworkItem:
     title: str
     relation: str  # "supporting"
     rationale: str  # one line: why the check is evidence for the item
+    # the texts in other report languages: ((lang, ((field, text), ...)), ...), e.g.
+    # (("zh-CN", (("title", "身份鉴别..."), ("rationale", "..."))),); fields of FRAMEWORK_TEXTS
+    translations: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
 
-    def to_dict(self) -> dict[str, str]:
+    def text(self, name: str, lang: str) -> str | None:
+        """``name`` (one of FRAMEWORK_TEXTS) in ``lang``; None when the mapping gives none."""
+        for tr_lang, fields in self.translations:
+            if tr_lang == lang:
+                return dict(fields).get(name)
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
         return {
             "framework_key": self.framework_key,
             "framework": self.framework,
@@ -345,11 +359,21 @@ class FrameworkItem:
             "title": self.title,
             "relation": self.relation,
             "rationale": self.rationale,
+            "translations": {lang: dict(fields) for lang, fields in self.translations},
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> FrameworkItem:
-        return cls(**{k: str(data[k]) for k in cls.__dataclass_fields__})
+        translations = data.get("translations") or {}
+        if not isinstance(translations, Mapping):
+            raise ValueError(f"framework item translations must be an object: {translations!r}")
+        return cls(
+            **{k: str(data[k]) for k in cls.__dataclass_fields__ if k != "translations"},
+            translations=tuple(
+                (str(lang), tuple((str(k), str(v)) for k, v in dict(fields).items()))
+                for lang, fields in translations.items()
+            ),
+        )
 
 
 @dataclass(frozen=True)

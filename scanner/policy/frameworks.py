@@ -24,6 +24,12 @@ MAPPING_RELATIONS = ("supporting",)
 _FILE_KEYS = ("control", "frameworks")
 _FRAMEWORK_KEYS = ("key", "name", "version", "items")
 _ITEM_KEYS = ("id", "title", "relation", "rationale")
+# Optional texts in another report language, under a key named after it (``zh-CN:``): for a
+# framework its name and version, for an item its title and rationale. Each is optional; a
+# report shows the English text of whatever a mapping does not translate, and says so.
+TRANSLATED_LANGS = ("zh-CN",)
+_FRAMEWORK_TEXTS = {"name": "framework", "version": "version"}
+_ITEM_TEXTS = {"title": "title", "rationale": "rationale"}
 _KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _HINT = "fix every listed line, then check the file with: rdscan policy validate FILE"
 
@@ -127,10 +133,11 @@ def parse_frameworks(root: Node, ctx: yc.Problems, digest: str) -> FrameworkMapp
 
 
 def _framework(node: Node, ctx: yc.Problems, seen_keys: dict[str, int]) -> list[FrameworkItem]:
-    keys = yc.mapping(node, ctx, "framework", _FRAMEWORK_KEYS)
+    keys = yc.mapping(node, ctx, "framework", _FRAMEWORK_KEYS + TRANSLATED_LANGS)
     if keys is None:
         return []
     yc.require(keys, _FRAMEWORK_KEYS, node, ctx, "framework")
+    framework_texts = _translations(keys, ctx, "framework", _FRAMEWORK_TEXTS)
     texts: dict[str, str | None] = {}
     for name in ("key", "name", "version"):
         texts[name] = yc.text(keys[name][1], ctx, name, numbers=True) if name in keys else None
@@ -156,10 +163,11 @@ def _framework(node: Node, ctx: yc.Problems, seen_keys: dict[str, int]) -> list[
     out: list[FrameworkItem] = []
     seen_ids: dict[str, int] = {}
     for child in items_node.value:
-        item = yc.mapping(child, ctx, "framework item", _ITEM_KEYS)
+        item = yc.mapping(child, ctx, "framework item", _ITEM_KEYS + TRANSLATED_LANGS)
         if item is None:
             continue
         yc.require(item, _ITEM_KEYS, child, ctx, "framework item")
+        item_texts = _translations(item, ctx, "framework item", _ITEM_TEXTS)
         values = {
             n: yc.text(item[n][1], ctx, n, numbers=n == "id") if n in item else None
             for n in _ITEM_KEYS
@@ -193,6 +201,40 @@ def _framework(node: Node, ctx: yc.Problems, seen_keys: dict[str, int]) -> list[
                 title=str(values["title"]),
                 relation=str(relation),
                 rationale=" ".join(str(rationale).split()),
+                translations=tuple(
+                    (lang, (*framework_texts.get(lang, ()), *item_texts.get(lang, ())))
+                    for lang in TRANSLATED_LANGS
+                    if lang in framework_texts or lang in item_texts
+                ),
             )
         )
+    return out
+
+
+def _translations(
+    keys: dict[str, tuple[Node, Node]], ctx: yc.Problems, what: str, fields: dict[str, str]
+) -> dict[str, tuple[tuple[str, str], ...]]:
+    """The ``zh-CN:`` (...) mappings of a framework or item: {lang: ((field, text), ...)}, each
+    text one line (folded), every problem added to ``ctx`` with its line."""
+    out: dict[str, tuple[tuple[str, str], ...]] = {}
+    for lang in TRANSLATED_LANGS:
+        if lang not in keys:
+            continue
+        node = keys[lang][1]
+        texts = yc.mapping(node, ctx, f"{what} {lang}", tuple(fields))
+        if texts is None:
+            continue
+        found: list[tuple[str, str]] = []
+        for name, (_, value) in texts.items():
+            if name not in fields:
+                continue
+            text = yc.text(value, ctx, f"{lang} {name}", numbers=True)
+            if text is None:
+                continue
+            if name == "rationale" and "\n" in text.strip():
+                ctx.add(value, f"{lang} rationale must be one line (use '>-' to fold it)")
+                continue
+            found.append((fields[name], " ".join(text.split())))
+        if found:
+            out[lang] = tuple(found)
     return out

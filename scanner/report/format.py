@@ -80,7 +80,12 @@ class ReportInput:
     @cached_property
     def view(self) -> ReportView:
         return build_view(
-            self.scan, self.source_sha256, self.remediations, self.rows, journal=self.journal
+            self.scan,
+            self.source_sha256,
+            self.remediations,
+            self.rows,
+            journal=self.journal,
+            lang=self.lang,
         )
 
 

@@ -6,6 +6,7 @@ values out.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from typing import Any
 
 from ..clock import parse_rfc3339
 from ..findings import (
+    FRAMEWORK_TEXTS,
     STATUS_ORDER,
     ControlRef,
     ExemptionInfo,
@@ -23,6 +25,7 @@ from ..findings import (
     ScanResult,
     Status,
 )
+from ..i18n import DEFAULT_LANG
 from ..phones import scrub_text
 from ..policy.model import expires_soon
 
@@ -118,6 +121,34 @@ class ReportView:
     control_title: str = ""  # the policy's title ("" in a report.json written before)
     control_rationale: str = ""
     related_controls: tuple[ControlRef, ...] = ()
+    # items of ``frameworks`` the mapping gives no text for in the report's language (shown in
+    # English, and the report says so)
+    frameworks_untranslated: int = 0
+
+
+def localized_frameworks(
+    mapping: FrameworkMapping | None, lang: str
+) -> tuple[FrameworkMapping | None, int]:
+    """``mapping`` with each item's texts in ``lang`` where the mapping gives them (English
+    otherwise), and how many items lack one of them. English: ``mapping`` as it is."""
+    if mapping is None or lang == DEFAULT_LANG:
+        return mapping, 0
+    items = []
+    untranslated = 0
+    for item in mapping.items:
+        texts = {name: item.text(name, lang) for name in FRAMEWORK_TEXTS}
+        if any(texts[name] is None for name in ("framework", "title", "rationale")):
+            untranslated += 1  # a version is often a number: shown as it is when not given
+        items.append(
+            dataclasses.replace(
+                item,
+                framework=texts["framework"] or item.framework,
+                version=texts["version"] or item.version,
+                title=texts["title"] or item.title,
+                rationale=texts["rationale"] or item.rationale,
+            )
+        )
+    return dataclasses.replace(mapping, items=tuple(items)), untranslated
 
 
 def row_key(r: Result) -> tuple[Any, ...]:
@@ -171,6 +202,7 @@ def build_view(
     remediations: Sequence[RemediationOutcome] = (),
     rows: tuple[Result, ...] | None = None,
     journal: RemediationSource | None = None,
+    lang: str = DEFAULT_LANG,
 ) -> ReportView:
     """Everything the templates show, computed once from a masked scan (``ReportInput`` masks
     it); keeps API text as it is (the templates escape it). ``rows``: the scan's results in
@@ -181,6 +213,7 @@ def build_view(
     ev = scan.evidence
     cov = scan.coverage
     summary = scan.summary
+    frameworks, untranslated = localized_frameworks(ev.frameworks, lang)
     total = len(scan.results)
     rows = report_rows(scan) if rows is None else rows
     in_scope = total - summary["SKIPPED"]
@@ -261,7 +294,8 @@ def build_view(
         types=tuple(sorted({r.type for r in scan.results})),
         warnings=tuple(scrub_text(w) for w in ev.warnings),
         source_sha256=source_sha256,
-        frameworks=ev.frameworks,
+        frameworks=frameworks,
+        frameworks_untranslated=untranslated,
         exemptions_ignored=ev.exemptions_ignored,
         approved_count=sum(1 for x in exemptions if x.approved_by),
         as_of=ev.as_of if ev.as_of != ev.started_at[:10] else "",

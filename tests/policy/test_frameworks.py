@@ -4,6 +4,7 @@ the control it belongs to, and --framework filtering."""
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,75 @@ def test_select_by_key_or_name_and_unknown_names() -> None:
     with pytest.raises(ConfigError) as err:
         select_frameworks(mapping, ["pci"])
     assert "no framework 'pci'" in str(err.value) and "mlps" in (err.value.hint or "")
+
+
+def test_shipped_mapping_has_chinese_texts_for_every_item() -> None:
+    """zh-CN reports show the shipped mapping in Chinese: every framework's name and every
+    item's title and rationale (the version where it has words: MLPS, SOC 2, NIST)."""
+    mapping, _ = load_frameworks(default_frameworks_path())
+    for item in mapping.items:
+        for name in ("framework", "title", "rationale"):
+            text = item.text(name, "zh-CN")
+            assert text and re.search(r"[\u4e00-\u9fff]", text), (item.id, name)
+            assert "\n" not in text
+        assert re.search(r"[\u4e00-\u9fff]", item.title) is None or item.framework_key == "mlps"
+    versions = {i.framework_key: i.text("version", "zh-CN") for i in mapping.items}
+    assert versions["mlps"] == "第三级" and versions["cis-alibaba"] is None
+    back = type(mapping).from_dict(mapping.to_dict())
+    assert back == mapping  # report.json keeps the translations
+
+
+ZH_BAD = """\
+control: rd-member-secure-mobile-phone
+frameworks:
+  - key: iso27001
+    name: ISO/IEC 27001 Annex A
+    version: "2022"
+    zh-CN:
+      nom: ISO
+    items:
+      - id: A.8.5
+        title: Secure authentication
+        relation: supporting
+        rationale: because
+        zh-CN:
+          title: ""
+          rationale: |
+            two
+            lines
+      - id: A.5.17
+        title: Authentication information
+        relation: supporting
+        rationale: because
+        zh-CN: just text
+"""
+
+
+def test_chinese_texts_are_validated_with_their_lines(tmp_path: Path) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_text(ZH_BAD, encoding="utf-8")
+    with pytest.raises(PolicyError) as info:
+        load_frameworks(path)
+    problems = "\n".join(info.value.problems)
+    assert f"{path}:7:" in problems and "unknown key 'nom'" in problems
+    assert f"{path}:14:" in problems and "zh-CN title must not be empty" in problems
+    assert f"{path}:15:" in problems and "zh-CN rationale must be one line" in problems
+    assert f"{path}:22:" in problems and "must be a mapping" in problems
+
+
+def test_a_mapping_without_chinese_falls_back_to_english_and_says_so(tmp_path: Path) -> None:
+    """A user's --frameworks FILE need not translate: the zh-CN Control section shows its
+    English text and counts the items shown in English."""
+    from scanner.report.view import localized_frameworks
+
+    path = tmp_path / "m.yaml"
+    path.write_text(ZH_BAD.split("        zh-CN:\n          title")[0], encoding="utf-8")
+    path.write_text(path.read_text().replace("    zh-CN:\n      nom: ISO\n", ""), encoding="utf-8")
+    mapping, _ = load_frameworks(path)
+    shown, untranslated = localized_frameworks(mapping, "zh-CN")
+    assert untranslated == 1 and shown == mapping
+    shipped, _ = load_frameworks(default_frameworks_path())
+    shown, untranslated = localized_frameworks(shipped, "zh-CN")
+    assert untranslated == 0
+    assert shown is not None and shown.items[0].title == shipped.items[0].text("title", "zh-CN")
+    assert localized_frameworks(shipped, "en") == (shipped, 0)
