@@ -123,3 +123,14 @@ CHANGE_CLASS_TITLES = (
     N_("Left the policy's scope (SKIPPED)"),
     N_("Entered the policy's scope"),
 )
+
+# scanner.exit_codes's meanings, shown through ``_(code.meaning)`` by the terminal summaries; a
+# test checks this list against ExitCode.
+EXIT_MEANINGS = (
+    N_("compliant"),
+    N_("non-compliant: FAIL at or above --fail-on"),
+    N_("usage, configuration or credential error (nothing scanned, nothing written)"),
+    N_("incomplete: some members could not be evaluated or were not listed"),
+    N_("compliant, but the reports could not be written"),
+    N_("interrupted (Ctrl-C)"),
+)

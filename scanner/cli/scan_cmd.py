@@ -19,7 +19,7 @@ from ..emulator.fixture import CallerSpec, Fixture
 from ..engine import exit_code
 from ..errors import ApiError, ConfigError, CredentialsError
 from ..exit_codes import ExitCode
-from ..findings import STATUS_ORDER, ScanResult, Severity, Status
+from ..findings import STATUS_ORDER, Result, ScanResult, Severity, Status
 from ..history import History, ScanInput, default_history_path
 from ..i18n import DEFAULT_LANG, check_lang, translations
 from ..notify import NotifyConfig, build_summary, load_notify, notify
@@ -30,6 +30,7 @@ from ..policy import (
     load_policy,
     select_frameworks,
 )
+from ..reasons import localize
 from ..report import (
     BY_NAME,
     DEFAULT_FORMATS,
@@ -223,13 +224,15 @@ def _build_options(
 
 
 @contextmanager
-def _progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+def _progress_bar(
+    enabled: bool, label: str = "Reading members"
+) -> Iterator[Callable[[int, int], None] | None]:
     if not enabled:
         yield None
         return
     lock = threading.Lock()
     state = {"done": 0}
-    with click.progressbar(length=1, label="Reading members", file=sys.stderr) as bar:
+    with click.progressbar(length=1, label=label, file=sys.stderr) as bar:
 
         def update(done: int, total: int) -> None:
             with lock:
@@ -252,6 +255,7 @@ def execute_scan(settings: Settings, opts: ScanOptions) -> int:
     mapping = select_frameworks(mapping, opts.framework_names)
     # ... nor when its results could not be kept: every report file and the history
     check_output_dir(opts.output_dir, opts.formats)
+    _ = translations(opts.lang).gettext
     channels = load_notify(opts.notify) if opts.notify is not None else None
     if opts.history is not None:
         History(opts.history).check()
@@ -260,12 +264,15 @@ def execute_scan(settings: Settings, opts: ScanOptions) -> int:
     saved = checkpoint.path_in(opts.output_dir)
     if not opts.resume and saved.exists():
         click.echo(
-            f"Note: starting over; the checkpoint of an interrupted scan ({printable(saved)}) is "
-            "replaced. `rdscan scan --resume` would have continued it.",
+            _(
+                "Note: starting over; the checkpoint of an interrupted scan (%(path)s) is "
+                "replaced. `rdscan scan --resume` would have continued it."
+            )
+            % {"path": printable(saved)},
             err=True,
         )
     try:
-        with _progress_bar(opts.progress) as progress:
+        with _progress_bar(opts.progress, _("Reading members")) as progress:
             scan = run_scan(
                 ScanRequest(
                     settings=settings,
@@ -282,8 +289,12 @@ def execute_scan(settings: Settings, opts: ScanOptions) -> int:
     except (KeyboardInterrupt, ApiError, CredentialsError):
         if saved.exists():
             click.echo(
-                f"\nThe members read so far are kept in {printable(saved)}: run the same "
-                "command with --resume to continue.",
+                "\n"
+                + _(
+                    "The members read so far are kept in %(path)s: run the same command with "
+                    "--resume to continue."
+                )
+                % {"path": printable(saved)},
                 err=True,
             )
         raise
@@ -291,7 +302,7 @@ def execute_scan(settings: Settings, opts: ScanOptions) -> int:
         try:  # what changed since the previous scan of this directory, for the reports
             scan = replace(scan, history=History(opts.history).context_for(scan))
         except ConfigError as err:
-            _history_warning("this scan's reports say nothing about earlier scans", err)
+            _history_warning(_("this scan's reports say nothing about earlier scans"), err, _)
     code = _exit_code(scan, opts)
     if channels is not None:
         scan = _notify(scan, channels, code, opts)
@@ -317,12 +328,15 @@ def execute_scan(settings: Settings, opts: ScanOptions) -> int:
                 inputs.append(ScanInput("exemptions", opts.exemptions.name, exemptions.content))
             History(opts.history).record(scan, inputs)
         except ConfigError as err:  # the scan ran and its reports exist: exit with its own code
-            _history_warning("this scan was not recorded in the history", err)
+            _history_warning(_("this scan was not recorded in the history"), err, _)
             opts = replace(opts, history=None)
     if any(r.result is Status.ERROR for r in scan.results):
         click.echo(
-            f"Checkpoint kept in {printable(saved)}: `rdscan scan --resume` (same options) "
-            "reads the members that could not be read, and only those.",
+            _(
+                "Checkpoint kept in %(path)s: `rdscan scan --resume` (same options) reads the "
+                "members that could not be read, and only those."
+            )
+            % {"path": printable(saved)},
             err=True,
         )
     else:
@@ -360,7 +374,8 @@ def _notify(
     summary = build_summary(
         scan,
         exit_code=int(code),
-        verdict=exit_line(scan, code, opts).split(": ", 1)[1],
+        # the payload is English whatever --lang says (and a Chinese line has no ": ")
+        verdict=exit_line(scan, code, replace(opts, lang=DEFAULT_LANG)).split(": ", 1)[1],
         report=_report_location(opts),
     )
     deliveries = notify(channels, summary)
@@ -372,7 +387,8 @@ def _notify(
                 f"{d.attempts} attempt{'s' if d.attempts != 1 else ''}: {d.detail}"
             )
             warnings.append(text)
-            click.echo(f"Warning: {printable(text)}", err=True)
+            label = translations(opts.lang).gettext("Warning:")
+            click.echo(f"{label} {printable(text)}", err=True)
     ev = replace(scan.evidence, warnings=(*scan.evidence.warnings, *warnings))
     return replace(scan, evidence=ev, notifications=tuple(d.to_dict() for d in deliveries))
 
@@ -380,18 +396,27 @@ def _notify(
 def verdict_line(scan: ScanResult, code: int, opts: ScanOptions) -> str:
     """One line for --quiet: the directory, the exit line, what changed, where the reports are."""
     ev = scan.evidence
+    catalog = translations(opts.lang)
+    _, ngettext = catalog.gettext, catalog.ngettext
     parts = [f"rdscan {ev.resource_directory_id}: {exit_line(scan, code, opts)}"]
     prev = scan.history.since_previous if scan.history else None
     if prev is not None:
         new, fixed = len(prev.classes.get("new_fail", ())), len(prev.classes.get("fixed", ()))
         parts.append(
-            f"since the last scan: {new} new failure{'s' if new != 1 else ''}, {fixed} fixed"
+            ngettext(
+                "since the last scan: %(new)s new failure, %(fixed)s fixed",
+                "since the last scan: %(new)s new failures, %(fixed)s fixed",
+                new,
+            )
+            % {"new": new, "fixed": fixed}
         )
     if ev.warnings:
         n = len(ev.warnings)
-        parts.append(f"{n} warning{'s' if n != 1 else ''} in the reports")
-    parts.append(f"reports in {opts.output_dir}")
-    return printable("; ".join(parts))
+        parts.append(
+            ngettext("%(n)s warning in the reports", "%(n)s warnings in the reports", n) % {"n": n}
+        )
+    parts.append(_("reports in %(path)s") % {"path": opts.output_dir})
+    return printable(_("; ").join(parts))
 
 
 def expired_exemptions(scan: ScanResult) -> list[str]:
@@ -411,24 +436,38 @@ def exit_line(scan: ScanResult, code: int, opts: ScanOptions) -> str:
     expired = expired_exemptions(scan)
     if code == ExitCode.INCOMPLETE:
         if not scan.results:
-            why = "ListAccounts listed no member: nothing was checked"
+            why = _("ListAccounts listed no member: nothing was checked")
         elif all(r.result is Status.SKIPPED for r in scan.results):
-            why = "every member is out of the policy's scope (SKIPPED): nothing was checked"
+            why = _("every member is out of the policy's scope (SKIPPED): nothing was checked")
         else:
             parts: list[str] = []
             n = scan.coverage.errors
             if n:
-                parts.append(f"{n:,} member{'s' if n != 1 else ''} could not be evaluated (ERROR)")
+                parts.append(
+                    ngettext(
+                        "%(n)s member could not be evaluated (ERROR)",
+                        "%(n)s members could not be evaluated (ERROR)",
+                        n,
+                    )
+                    % {"n": f"{n:,}"}
+                )
             if not scan.listing_complete:
                 unlisted = scan.coverage.unlisted
                 parts.append(
-                    "the listing could not show that every member was listed"
-                    + (f" ({unlisted:,} not listed)" if unlisted else "")
+                    _("the listing could not show that every member was listed")
+                    if not unlisted
+                    else _(
+                        "the listing could not show that every member was listed (%(n)s not listed)"
+                    )
+                    % {"n": f"{unlisted:,}"}
                 )
-            why = "; ".join(parts)
-        return f"Exit code {int(code)}: incomplete: {why}"
+            why = _("; ").join(parts)
+        return _("Exit code %(code)s: incomplete: %(why)s") % {"code": int(code), "why": why}
     if code == ExitCode.REPORTS_UNWRITTEN:
-        return f"Exit code {int(code)}: {ExitCode.REPORTS_UNWRITTEN.meaning}"
+        return _("Exit code %(code)s: %(meaning)s") % {
+            "code": int(code),
+            "meaning": _(ExitCode.REPORTS_UNWRITTEN.meaning),
+        }
     if code == ExitCode.FAIL:
         reasons = []
         if opts.fail_on is not None and any(
@@ -467,8 +506,8 @@ def exit_line(scan: ScanResult, code: int, opts: ScanOptions) -> str:
     return _("Exit code %(code)s: compliant") % {"code": int(code)}
 
 
-def _history_warning(what: str, err: ConfigError) -> None:
-    click.echo(f"Warning: {what}: {printable(err)}", err=True)
+def _history_warning(what: str, err: ConfigError, _: Callable[[str], str] = str) -> None:
+    click.echo(f"{_('Warning:')} {what}: {printable(err)}", err=True)
     if err.hint:
         click.echo(f"Fix: {printable(err.hint)}", err=True)
 
@@ -488,7 +527,12 @@ def _print_summary(
     opts: ScanOptions,
     removed: Sequence[Path] = (),
 ) -> None:
-    _ = translations(opts.lang).gettext
+    catalog = translations(opts.lang)
+    _ = catalog.gettext
+
+    def reason(r: Result) -> str:
+        return localize(r.reason, r.reason_parts, catalog.gettext, catalog.ngettext)
+
     ev = scan.evidence
     click.echo(
         printable(
@@ -514,7 +558,7 @@ def _print_summary(
         )
     )
     cov = scan.coverage
-    unlisted = f", {cov.unlisted:,} not listed" if cov.unlisted else ""
+    unlisted = _(", %(n)s not listed") % {"n": f"{cov.unlisted:,}"} if cov.unlisted else ""
     click.echo(
         _("Coverage: %(evaluated)s / %(members)s members evaluated, %(errors)s errors")
         % {"evaluated": f"{cov.evaluated:,}", "members": f"{cov.members:,}", "errors": cov.errors}
@@ -545,15 +589,23 @@ def _print_summary(
     if errors:
         click.echo("\n" + _("Members that could not be evaluated (%(n)s):") % {"n": len(errors)})
         for r in errors[:TOP_FAILING]:
-            click.echo(f"  {printable(r.account_id)}  {printable(r.reason)}")
+            click.echo(f"  {printable(r.account_id)}  {printable(reason(r))}")
     if written:
         click.echo("\n" + _("Reports:"))
         for fmt, path in written.items():
             click.echo(f"  {fmt:<5} {path}")
         for path in removed:
-            click.echo(f"  removed {path} (an earlier scan's; not asked for this time)")
+            click.echo(
+                "  "
+                + _("removed %(path)s (an earlier scan's; not asked for this time)")
+                % {"path": path}
+            )
     else:
-        click.echo(f"\nReports: none written (the previous ones in {opts.output_dir} are kept)")
+        click.echo(
+            "\n"
+            + _("Reports: none written (the previous ones in %(path)s are kept)")
+            % {"path": opts.output_dir}
+        )
     if opts.history is not None:
         click.echo(_("History: %(path)s") % {"path": opts.history})
     if ev.exemptions_ignored:

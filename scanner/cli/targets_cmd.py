@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gettext
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from ..errors import ConfigError
 from ..exit_codes import ExitCode
 from ..findings import Severity
 from ..history import History, ScanInput
+from ..i18n import translations
 from ..multi import TargetOutcome, scan_targets, worst
 from ..notify import build_summary, load_notify, notify
 from ..policy import check_control, load_frameworks, select_frameworks
@@ -79,7 +81,9 @@ def execute_targets(
                     )
         written = {}
         if per_target:
-            written = write_reports(scan, opts.formats, folder, templates_dir=opts.templates_dir)
+            written = write_reports(
+                scan, opts.formats, folder, templates_dir=opts.templates_dir, lang=opts.lang
+            )
             remove_other_reports(folder, written)
         if opts.history is not None:
             inputs = [
@@ -101,11 +105,12 @@ def execute_targets(
         done.append(replace(o, scan=scan))
     code = worst([o.code(fail_on) for o in done])
     doc = merged_dict(done, exit_code=int(code), generated_at=rfc3339(utc_now()))
-    merged = write_merged(doc, opts.output_dir, opts.templates_dir)
+    merged = write_merged(doc, opts.output_dir, opts.templates_dir, opts.lang)
+    catalog = translations(opts.lang)
     if opts.quiet:
-        click.echo(printable(_verdict(done, code, opts.output_dir)), err=True)
+        click.echo(printable(_verdict(done, code, opts.output_dir, catalog)), err=True)
     else:
-        _print(done, merged, code, fail_on, per_target, opts.output_dir)
+        _print(done, merged, code, fail_on, per_target, opts.output_dir, catalog)
     return int(code)
 
 
@@ -113,13 +118,25 @@ def _warn(text: str) -> None:
     click.echo(f"Warning: {printable(text)}", err=True)
 
 
-def _verdict(done: list[TargetOutcome], code: ExitCode, output_dir: Path) -> str:
+def _verdict(
+    done: list[TargetOutcome],
+    code: ExitCode,
+    output_dir: Path,
+    catalog: gettext.NullTranslations | None = None,
+) -> str:
+    catalog = catalog or gettext.NullTranslations()
+    _ = catalog.gettext
     fails = sum(len(o.scan.failing()) for o in done if o.scan is not None)
-    text = (
-        f"rdscan {len(done)} targets: exit code {int(code)}: {_why(done, code, None)}; "
-        f"{fails:,} member{'s' if fails != 1 else ''} FAIL"
-    )
-    return text + f"; reports in {output_dir}"
+    text = _("rdscan %(n)s targets: exit code %(code)s: %(why)s") % {
+        "n": len(done),
+        "code": int(code),
+        "why": _why(done, code, None, catalog),
+    }
+    members = catalog.ngettext("%(n)s member FAIL", "%(n)s members FAIL", fails) % {
+        "n": f"{fails:,}"
+    }
+    where = _("reports in %(path)s") % {"path": output_dir}
+    return _("; ").join((text, members, where))
 
 
 def _print(
@@ -129,11 +146,14 @@ def _print(
     fail_on: Severity | None,
     per_target: bool,
     output_dir: Path,
+    catalog: gettext.NullTranslations | None = None,
 ) -> None:
+    catalog = catalog or gettext.NullTranslations()
+    _ = catalog.gettext
     rows: list[tuple[object, ...]] = []
     for o in done:
         if o.scan is None:
-            rows.append((o.target.name, "-", "not scanned", "", "", int(o.code(fail_on))))
+            rows.append((o.target.name, "-", _("not scanned"), "", "", int(o.code(fail_on))))
             continue
         s, cov = o.scan.summary, o.scan.coverage
         rows.append(
@@ -149,29 +169,38 @@ def _print(
     click.echo(
         tabulate(
             [tuple(printable(v) if isinstance(v, str) else v for v in r) for r in rows],
-            headers=["Target", "Directory", "Evaluated", "FAIL", "ERROR", "Exit"],
+            headers=[_("Target"), _("Directory"), _("Evaluated"), "FAIL", "ERROR", _("Exit")],
         )
     )
-    click.echo("\nMerged reports:")
+    click.echo("\n" + _("Merged reports:"))
     for fmt, path in merged.items():
         click.echo(f"  {fmt:<5} {path}")
     if per_target:
-        click.echo(f"Each target's own reports: {output_dir}/<target>/")
-    click.echo(f"Exit code {int(code)}: {_why(done, code, fail_on)} (the worst of the targets)")
+        click.echo(_("Each target's own reports: %(path)s/<target>/") % {"path": output_dir})
+    click.echo(
+        _("Exit code %(code)s: %(why)s (the worst of the targets)")
+        % {"code": int(code), "why": _why(done, code, fail_on, catalog)}
+    )
 
 
-def _why(done: list[TargetOutcome], code: ExitCode, fail_on: Severity | None) -> str:
+def _why(
+    done: list[TargetOutcome],
+    code: ExitCode,
+    fail_on: Severity | None,
+    catalog: gettext.NullTranslations | None = None,
+) -> str:
     """The exit code's meaning, naming the targets that decided it."""
+    _ = (catalog or gettext.NullTranslations()).gettext
     if code == ExitCode.INCOMPLETE:
         failed = [o.target.name for o in done if o.scan is None]
         partial = [o.target.name for o in done if o.scan is not None and o.code(fail_on) == code]
         parts = []
         if failed:
-            parts.append(f"not scanned: {', '.join(failed)}")
+            parts.append(_("not scanned: %(targets)s") % {"targets": ", ".join(failed)})
         if partial:
-            parts.append(f"incomplete: {', '.join(partial)}")
-        return printable("incomplete: " + "; ".join(parts))
-    return code.meaning
+            parts.append(_("incomplete: %(targets)s") % {"targets": ", ".join(partial)})
+        return printable(_("incomplete: %(why)s") % {"why": _("; ").join(parts)})
+    return _(code.meaning)
 
 
 @click.group()

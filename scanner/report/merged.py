@@ -22,8 +22,10 @@ from markupsafe import Markup
 
 from ..changes import compliance_share
 from ..errors import ConfigError
-from ..findings import Result, Status, summarize
+from ..findings import ReasonPart, Result, Status, summarize
+from ..i18n import DEFAULT_LANG, translations
 from ..phones import mask_scan
+from ..reasons import localize
 from .csv_format import csv_safe
 from .results_file import write_atomic
 from .templates import render, template
@@ -110,19 +112,33 @@ def render_csv(doc: dict[str, Any]) -> str:
     return buf.getvalue()
 
 
-def _view(doc: dict[str, Any]) -> dict[str, Any]:
+def _view(doc: dict[str, Any], lang: str = DEFAULT_LANG) -> dict[str, Any]:
     order = {s.value: i for i, s in enumerate((Status.FAIL, Status.ERROR))}
     problems = sorted(
         (a for a in doc["accounts"] if a["result"] in order),
         key=lambda a: (order[a["result"]], a["target"], a["folder_path"], a["account_id"]),
     )
+    catalog = translations(lang)
+    na = catalog.gettext("n/a")
+
+    def reason(account: dict[str, Any]) -> str:
+        """An account row's reason in ``lang`` (its English ``reason`` as data when the row has
+        no ``reason_parts``)."""
+        text = str(account.get("reason") or "")
+        if lang == DEFAULT_LANG:
+            return text
+        parts = [ReasonPart.from_dict(p) for p in account.get("reason_parts") or ()]
+        return localize(text, parts, catalog.gettext, catalog.ngettext)
+
     share = doc["compliance"]
     return {
         "doc": doc,
+        "lang": lang,
+        "reason": reason,
         "problems": problems,
-        "compliance": "n/a" if share is None else f"{share * 100:.1f}%",
+        "compliance": na if share is None else f"{share * 100:.1f}%",
         "shares": {
-            t["name"]: ("n/a" if t.get("compliance") is None else f"{t['compliance'] * 100:.1f}%")
+            t["name"]: (na if t.get("compliance") is None else f"{t['compliance'] * 100:.1f}%")
             for t in doc["targets"]
         },
         "failed": [t for t in doc["targets"] if not t["ok"]],
@@ -134,33 +150,41 @@ def _csp_hash(text: str) -> str:
     return f"'sha256-{digest}'"
 
 
-def render_markdown(doc: dict[str, Any], templates_dir: Path | None = None) -> str:
-    return render(template(templates_dir, "md", "targets.md.j2"), **_view(doc))
+def render_markdown(
+    doc: dict[str, Any], templates_dir: Path | None = None, lang: str = DEFAULT_LANG
+) -> str:
+    return render(template(templates_dir, "md", "targets.md.j2", lang), **_view(doc, lang))
 
 
-def render_html(doc: dict[str, Any], templates_dir: Path | None = None) -> str:
+def render_html(
+    doc: dict[str, Any], templates_dir: Path | None = None, lang: str = DEFAULT_LANG
+) -> str:
     css = render(template(templates_dir, "html", "_report.css"))
     csp = (
         f"default-src 'none'; style-src {_csp_hash(css)}; img-src 'none'; "
         "form-action 'none'; base-uri 'none'"
     )
     return render(
-        template(templates_dir, "html", "targets.html.j2"),
+        template(templates_dir, "html", "targets.html.j2", lang),
         css=Markup(css),
         csp=csp,
-        **_view(doc),
+        **_view(doc, lang),
     )
 
 
 def write_merged(
-    doc: dict[str, Any], output_dir: Path, templates_dir: Path | None = None
+    doc: dict[str, Any],
+    output_dir: Path,
+    templates_dir: Path | None = None,
+    lang: str = DEFAULT_LANG,
 ) -> dict[str, Path]:
-    """Render every merged file first, then write each atomically."""
+    """Render every merged file first, then write each atomically. ``lang``: the language of
+    targets.md and targets.html (targets.json and targets.csv are data, in English)."""
     texts = {
         "json": render_json(doc),
         "csv": render_csv(doc),
-        "md": render_markdown(doc, templates_dir),
-        "html": render_html(doc, templates_dir),
+        "md": render_markdown(doc, templates_dir, lang),
+        "html": render_html(doc, templates_dir, lang),
     }
     written: dict[str, Path] = {}
     for name, text in texts.items():

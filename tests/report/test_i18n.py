@@ -46,6 +46,7 @@ def _extracted() -> set[object]:
         ("scanner/i18n.py", "python"),
         ("scanner/reasons.py", "python"),
         ("scanner/cli/scan_cmd.py", "python"),
+        ("scanner/cli/targets_cmd.py", "python"),
         ("scanner/report/**.py", "python"),
         ("report_templates/**.j2", "jinja2"),
     ]
