@@ -456,6 +456,9 @@ class Evidence:
     api_calls: Mapping[str, int] = field(default_factory=dict)
     exemptions_digest: str | None = None
     warnings: tuple[str, ...] = ()  # what the reader of the report should know (partial data)
+    # each warning as reason parts (scanner.reasons), in the order of ``warnings``; () for a
+    # warning known only as text (shown as it is in every language), or in an older file
+    warning_parts: tuple[tuple[ReasonPart, ...], ...] = ()
     frameworks: FrameworkMapping | None = None  # the framework mapping the scan recorded
     exemptions_ignored: bool = False  # --no-exemptions: the auditor's full view
     policy_title: str = ""  # the control's metadata, from the policy file
@@ -656,6 +659,7 @@ class ScanResult:
                 },
                 "listing": ev.listing.to_dict() if ev.listing is not None else None,
                 "warnings": list(ev.warnings),
+                "warning_parts": [[p.to_dict() for p in w] for w in ev.warning_parts],
                 "frameworks": ev.frameworks.to_dict() if ev.frameworks else None,
                 "exemptions_ignored": ev.exemptions_ignored,
             },
@@ -708,6 +712,10 @@ class ScanResult:
             api_calls={str(k): int(v) for k, v in dict(scan.get("api_calls") or {}).items()},
             exemptions_digest=policy.get("exemptions_digest"),
             warnings=tuple(str(w) for w in scan.get("warnings") or ()),
+            warning_parts=tuple(
+                tuple(ReasonPart.from_dict(p) for p in w or ())
+                for w in scan.get("warning_parts") or ()
+            ),
             frameworks=(
                 FrameworkMapping.from_dict(scan["frameworks"]) if scan.get("frameworks") else None
             ),

@@ -249,7 +249,9 @@ def mask_scan(scan: ScanResult) -> ScanResult:
     """The scan with every phone number masked (again) and free text scrubbed: done once where
     a scan is built (``scan.run_scan``) and once where reports are made (``ReportInput.of``)."""
     evidence = dataclasses.replace(
-        scan.evidence, warnings=tuple(mask_phones_in(w) for w in scan.evidence.warnings)
+        scan.evidence,
+        warnings=tuple(mask_phones_in(w) for w in scan.evidence.warnings),
+        warning_parts=tuple(tuple(_scrub_part(p) for p in w) for w in scan.evidence.warning_parts),
     )
     if scan.masked_results is not None and scan.masked_results is scan.results:
         results = scan.results  # masked already (a report.json read, then its reports made)

@@ -15,7 +15,7 @@ Parts are joined with a space, except after a full-width mark (``。：；）``)
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from .errors import ApiError
 from .findings import ReasonPart
@@ -136,13 +136,111 @@ MESSAGES: dict[str, str | tuple[str, str]] = {
     "error.gave_up_budget": N_(
         "(gave up after %(attempts)s attempts and %(seconds)ss (retry budget %(budget)ss))"
     ),
+    # the warnings a scan records (report.json scan.warnings), same form
+    "warn.delegated": N_(
+        "scanned by account %(account)s, a member of the directory (a delegated "
+        "administrator), not its management account %(master)s: what it may not read is named "
+        "below and in the members' reasons"
+    ),
+    "warn.folders_denied": N_(
+        "folder names could not be read (%(apis)s is not allowed for this caller), paths show ids:"
+    ),
+    "warn.folders_unread": N_("folder names could not be read, paths show ids:"),
+    "warn.root_identity": N_(
+        "the caller is the root identity of account %(account)s (an AccessKey of the account "
+        "itself): use a RAM user or role with only the read-only policy (`rdscan print-policy "
+        "audit`), and disable the root AccessKey"
+    ),
+    "warn.scope_folder_unmatched": N_(
+        "policy scope folder %(rule)s matches no folder of this directory: mistyped?"
+    ),
+    "warn.exemption_unmatched": N_(
+        "exemption %(scope)s (line %(line)s of %(file)s) matches no member or folder of this "
+        "directory: stale or mistyped?"
+    ),
+    "warn.unknown_statuses": N_plural(
+        "%(n)s member had a status rdscan does not know (%(statuses)s); evaluated like active "
+        "members. Tell the rdscan maintainers, and check the members in the console.",
+        "%(n)s members had a status rdscan does not know (%(statuses)s); evaluated like active "
+        "members. Tell the rdscan maintainers, and check the members in the console.",
+    ),
+    "warn.checkpoint_unwritten": N_(
+        "the scan checkpoint %(path)s could not be written (%(problem)s); the scan went on "
+        "without it, so an interrupted run of it could not have been resumed"
+    ),
+    "warn.resumed": N_(
+        "resumed scan: this scan continues the interrupted scan %(scan)s (started %(started)s); "
+        "%(before)s of the %(total)s members' GetAccount answers are from that run, the listing "
+        "and the rest from this one"
+    ),
+    "warn.nothing_listed": N_("ListAccounts listed no member: nothing was checked"),
+    "warn.all_skipped": N_(
+        "every member is out of the policy's scope (SKIPPED): nothing was checked"
+    ),
+    "warn.policy_status": N_(
+        "%(where)s: %(what)s: %(value)s is not a documented member status; members with it are "
+        "in scope. Documented: %(documented)s"
+    ),
+    "warn.policy_status_guess": N_(
+        "%(where)s: %(what)s: %(value)s is not a documented member status (did you mean "
+        "%(guess)s?); members with it are in scope. Documented: %(documented)s"
+    ),
+    "warn.notify_failed": N_plural(
+        "notification to the %(channel)s of %(file)s failed after %(n)s attempt: %(detail)s",
+        "notification to the %(channel)s of %(file)s failed after %(n)s attempts: %(detail)s",
+    ),
+    # ListAccounts problems (report.json scan.listing.problems, and warnings)
+    "listing.no_total": N_(
+        "ListAccounts answered without a TotalCount: the number of members is unknown"
+    ),
+    "listing.total_mismatch": N_("ListAccounts reported %(total)s members; %(listed)s were listed"),
+    "listing.total_changed": N_(
+        "ListAccounts' TotalCount changed between pages of one pass: %(totals)s"
+    ),
+    "listing.page_empty": N_("ListAccounts page %(page)s came back empty before the last page"),
+    "listing.page_short": N_(
+        "ListAccounts page %(page)s held %(count)s of %(size)s members before the last page"
+    ),
+    "listing.more_gaps": N_("... and %(n)s more empty or short pages"),
+    "listing.duplicates": N_("ListAccounts listed %(n)s members twice across pages"),
+    "listing.without_id": N_("ListAccounts listed %(n)s entries without an AccountId"),
+    "listing.no_agreement": N_(
+        "no two consecutive ListAccounts passes agreed (%(passes)s passes, %(sizes)s members "
+        "each): the scan is incomplete"
+    ),
 }
-PLURAL_BY = {"exempt.expires_in": "days"}
+PLURAL_BY = {"exempt.expires_in": "days", "warn.unknown_statuses": "n", "warn.notify_failed": "n"}
 # What an argument's empty value is shown as (in the report's language).
-EMPTY_ARGS = {"type": N_("(none)"), "status": N_("(none)"), "where": N_("the endpoint")}
+EMPTY_ARGS = {
+    "type": N_("(none)"),
+    "status": N_("(none)"),
+    "where": N_("the endpoint"),
+    "apis": N_("the folder APIs"),
+    "file": N_("the exemptions"),
+}
 
 _FULL_WIDTH_END = tuple("。：；）")
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+class Text(str):
+    """An English text (a warning) that also carries its reason parts: it travels as the
+    ``str`` report.json has always held, and ``parts_of`` finds the parts again where the
+    scan's evidence is made. A text made another way has none (shown as it is)."""
+
+    parts: tuple[ReasonPart, ...] = ()
+
+
+def text(*parts: ReasonPart) -> Text:
+    """The English text of ``parts``, carrying them."""
+    out = Text(english(parts))
+    out.parts = tuple(parts)
+    return out
+
+
+def parts_of(value: str) -> tuple[ReasonPart, ...]:
+    """The parts a ``Text`` carries; () for any other string."""
+    return value.parts if isinstance(value, Text) else ()
 
 
 def part(key: str, **args: object) -> ReasonPart:
@@ -249,6 +347,20 @@ def api_error_parts(err: ApiError) -> tuple[ReasonPart, ...]:
         else:
             parts.append(part("error.http", status=err.status))
     return tuple(parts)
+
+
+def localize_warnings(
+    warnings: Sequence[str],
+    warning_parts: Sequence[tuple[ReasonPart, ...]],
+    gettext: Callable[[str], str],
+    ngettext: Callable[[str, str, int], str],
+) -> list[str]:
+    """Each warning in the catalog's language (report.json ``scan.warnings`` and
+    ``scan.warning_parts``); the English text when it has no parts, or when the two lists do
+    not line up (a file edited by hand)."""
+    if len(warning_parts) != len(warnings):
+        return list(warnings)
+    return [localize(w, p, gettext, ngettext) for w, p in zip(warnings, warning_parts, strict=True)]
 
 
 def args_of(parts: Iterable[ReasonPart]) -> list[str]:

@@ -19,6 +19,7 @@ from .engine import evaluate, unknown_statuses, unmatched_exemptions, unmatched_
 from .findings import Caller, ControlRef, Evidence, FrameworkMapping, ScanResult, Status
 from .phones import mask_scan
 from .policy import Exemptions, Policy
+from .reasons import part, parts_of, text
 
 if TYPE_CHECKING:  # the SDKs load when a scan starts, not when the command line does
     from .client.sdk import RdClient
@@ -63,11 +64,7 @@ def root_identity_warning(caller: Caller) -> list[str]:
     """A warning when the AccessKey is the root identity's (GetCallerIdentity IdentityType
     ``Account``, ARN ``acs:ram::<id>:root``): it can do anything in the account."""
     if caller.identity_type == "Account" or caller.arn.endswith(":root"):
-        return [
-            f"the caller is the root identity of account {caller.account_id} (an AccessKey of "
-            "the account itself): use a RAM user or role with only the read-only policy "
-            "(`rdscan print-policy audit`), and disable the root AccessKey"
-        ]
+        return [text(part("warn.root_identity", account=caller.account_id))]
     return []
 
 
@@ -153,40 +150,48 @@ def run_scan(
     results = evaluate(request.policy, request.exemptions, inventory, today)
     stale = [*root_identity_warning(caller)]
     stale += [
-        f"policy scope folder {rule} matches no folder of this directory: mistyped?"
+        text(part("warn.scope_folder_unmatched", rule=rule))
         for rule in unmatched_scope_folders(request.policy, inventory)
     ]
     stale += [
-        f"exemption {e.scope} (line {e.line} of {request.exemptions.source or 'the exemptions'}) "
-        "matches no member or folder of this directory: stale or mistyped?"
+        text(
+            part(
+                "warn.exemption_unmatched",
+                scope=e.scope,
+                line=e.line,
+                file=request.exemptions.source or "",
+            )
+        )
         for e in unmatched_exemptions(request.exemptions, inventory)
     ]
     unknown = unknown_statuses(inventory)
     if unknown:
         listed = ", ".join(f"{status or '(none)'!r}: {n}" for status, n in sorted(unknown.items()))
         total = sum(unknown.values())
-        stale.append(
-            f"{total} member{'s' if total != 1 else ''} had a status rdscan does not know "
-            f"({listed}); evaluated like active members. Tell the rdscan maintainers, and "
-            "check the members in the console."
-        )
+        stale.append(text(part("warn.unknown_statuses", n=total, statuses=listed)))
     if saved is not None and saved.problem is not None:
         stale.append(
-            f"the scan checkpoint {saved.path} could not be written ({saved.problem}); the scan "
-            "went on without it, so an interrupted run of it could not have been resumed"
+            text(part("warn.checkpoint_unwritten", path=saved.path, problem=saved.problem))
         )
     stale.extend(request.policy.warnings)
     if resumed is not None:
         before = sum(1 for m in inventory.members if m.account_id in resumed.reads)
         stale.append(
-            f"resumed scan: this scan continues the interrupted scan {resumed.scan_id} "
-            f"(started {resumed.started_at}); {before:,} of the {len(inventory.members):,} "
-            "members' GetAccount answers are from that run, the listing and the rest from this one"
+            text(
+                part(
+                    "warn.resumed",
+                    scan=resumed.scan_id,
+                    started=resumed.started_at,
+                    before=f"{before:,}",
+                    total=f"{len(inventory.members):,}",
+                )
+            )
         )
     if not results:  # a directory lists at least its management account
-        stale.append("ListAccounts listed no member: nothing was checked")
+        stale.append(text(part("warn.nothing_listed")))
     elif all(r.result is Status.SKIPPED for r in results):
-        stale.append("every member is out of the policy's scope (SKIPPED): nothing was checked")
+        stale.append(text(part("warn.all_skipped")))
+    warnings = (*inventory.warnings, *stale)
     finished = now()
     evidence = Evidence(
         scan_id=scan_id,
@@ -201,7 +206,8 @@ def run_scan(
         policy_digest=request.policy.digest,
         api_calls=dict(client.api_calls()),
         exemptions_digest=request.exemptions.digest,
-        warnings=(*inventory.warnings, *stale),
+        warnings=warnings,
+        warning_parts=tuple(parts_of(w) for w in warnings),
         frameworks=request.frameworks,
         exemptions_ignored=request.exemptions_ignored,
         policy_title=request.policy.title,

@@ -30,7 +30,9 @@ from ..policy import (
     load_policy,
     select_frameworks,
 )
-from ..reasons import localize
+from ..reasons import localize, localize_warnings, parts_of
+from ..reasons import part as reason_part
+from ..reasons import text as reason_text
 from ..report import (
     BY_NAME,
     DEFAULT_FORMATS,
@@ -382,14 +384,29 @@ def _notify(
     warnings = []
     for d in deliveries:
         if not d.ok:
-            text = (
-                f"notification to the {d.channel.label} of {channels.source} failed after "
-                f"{d.attempts} attempt{'s' if d.attempts != 1 else ''}: {d.detail}"
+            said = reason_text(
+                reason_part(
+                    "warn.notify_failed",
+                    channel=d.channel.label,
+                    file=channels.source,
+                    n=d.attempts,
+                    detail=d.detail,
+                )
             )
-            warnings.append(text)
+            warnings.append(said)
+            catalog = translations(opts.lang)
+            text = localize(said, parts_of(said), catalog.gettext, catalog.ngettext)
             label = translations(opts.lang).gettext("Warning:")
             click.echo(f"{label} {printable(text)}", err=True)
-    ev = replace(scan.evidence, warnings=(*scan.evidence.warnings, *warnings))
+    before = scan.evidence
+    parts = before.warning_parts
+    if len(parts) != len(before.warnings):  # keep them lined up with the warnings
+        parts = tuple(() for _ in before.warnings)
+    ev = replace(
+        before,
+        warnings=(*before.warnings, *warnings),
+        warning_parts=(*parts, *(parts_of(w) for w in warnings)),
+    )
     return replace(scan, evidence=ev, notifications=tuple(d.to_dict() for d in deliveries))
 
 
@@ -564,7 +581,8 @@ def _print_summary(
         % {"evaluated": f"{cov.evaluated:,}", "members": f"{cov.members:,}", "errors": cov.errors}
         + unlisted
     )
-    for warning in ev.warnings:
+    said = localize_warnings(ev.warnings, ev.warning_parts, catalog.gettext, catalog.ngettext)
+    for warning in said if opts.lang != DEFAULT_LANG else ev.warnings:
         click.echo(f"{_('Warning:')} {printable(warning)}")
     failing = scan.failing()
     if failing:
@@ -714,7 +732,12 @@ def demo(fixture: Path | None, **kwargs: object) -> None:
     if opts.history is not None and kwargs.get("history_path") is None:
         opts = replace(opts, history=opts.output_dir / "history.sqlite")
     with EmulatorServer(fx, port=0) as server:
-        click.echo(f"Emulator listening on http://{server.endpoint} (fixture {fx.source})")
+        click.echo(
+            translations(opts.lang).gettext(
+                "Emulator listening on http://%(endpoint)s (fixture %(fixture)s)"
+            )
+            % {"endpoint": server.endpoint, "fixture": fx.source}
+        )
         settings = Settings(
             site=fx.site,
             endpoint=server.endpoint,
@@ -723,11 +746,13 @@ def demo(fixture: Path | None, **kwargs: object) -> None:
             access_key_secret=caller.access_key_secret,
         )
         code = execute_scan(settings, opts)
+    _ = translations(opts.lang).gettext
     if "html" in opts.formats:
-        click.echo(f"\nDemo done. Open {opts.output_dir / FILE_NAMES['html']} in a browser.")
+        path = opts.output_dir / FILE_NAMES["html"]
+        click.echo("\n" + _("Demo done. Open %(path)s in a browser.") % {"path": path})
     else:
-        click.echo(f"\nDemo done. The reports are in {opts.output_dir}.")
-    click.echo(f"(A real scan would have exited {code}.)")
+        click.echo("\n" + _("Demo done. The reports are in %(path)s.") % {"path": opts.output_dir})
+    click.echo(_("(A real scan would have exited %(code)s.)") % {"code": code})
 
 
 def _demo_caller(fx: Fixture) -> CallerSpec:

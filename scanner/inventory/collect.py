@@ -39,6 +39,7 @@ from ..findings import ReasonPart
 from ..phones import mask_phones_in
 from ..reasons import api_error_parts, english
 from ..reasons import part as reason_part
+from ..reasons import text as reason_text
 from .listing import Listing, OnAccount, list_members
 from .model import Directory, Folder, Inventory, Member
 from .reader import Outcome, PhoneReader, denied_to_member
@@ -85,9 +86,11 @@ def collect(
         assert caller_account_id is not None
         check_member_may_list(client, directory, caller_account_id)
         warnings.append(
-            f"scanned by account {caller_account_id}, a member of the directory (a delegated "
-            f"administrator), not its management account {directory.master_account_id}: "
-            "what it may not read is named below and in the members' reasons"
+            reason_text(
+                reason_part(
+                    "warn.delegated", account=caller_account_id, master=directory.master_account_id
+                )
+            )
         )
     outcomes: dict[str, Outcome] = dict(known or {})
     state = {"total": 0, "done": 0}
@@ -134,13 +137,14 @@ def collect(
             if isinstance(err, NotFound) and not (delegated and _denied_to_member(err)):
                 raise
             warnings.append(
-                f"folder names could not be read ({err.action or 'the folder APIs'} is not "
-                f"allowed for this caller), paths show ids: {err}"
+                reason_text(
+                    reason_part("warn.folders_denied", apis=err.action), *api_error_parts(err)
+                )
             )
             root = Folder(directory.root_folder_id, ROOT_NAME, None, ROOT_NAME)
             folders, walked = {root.id: root}, False
         except ApiError as err:  # the endpoint went away while the walk ran beside the reads
-            warnings.append(f"folder names could not be read, paths show ids: {err}")
+            warnings.append(reason_text(reason_part("warn.folders_unread"), *api_error_parts(err)))
             root = Folder(directory.root_folder_id, ROOT_NAME, None, ROOT_NAME)
             folders, walked = {root.id: root}, False
         resolver = _FolderResolver(client, folders, can_get=walked)
@@ -231,7 +235,9 @@ class _FolderResolver:
                 return False
             except AuthError as err:
                 self.can_get = False
-                self.warnings.append(f"folder names could not be read, paths show ids: {err}")
+                self.warnings.append(
+                    reason_text(reason_part("warn.folders_unread"), *api_error_parts(err))
+                )
                 return False
             chain.append(raw)
             current = str(raw.get("ParentFolderId") or "") or None

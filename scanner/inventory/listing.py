@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..findings import ListingEvidence
+from ..reasons import part, text
 
 PAGE_SIZE = 100  # ListAccounts' largest PageSize
 MAX_LIST_PASSES = 4
@@ -179,27 +180,28 @@ def _problems(passes: Sequence[ListingPass], listed: int) -> list[str]:
     out: list[str] = []
     total = last.total_count
     if total is None:
-        out.append("ListAccounts answered without a TotalCount: the number of members is unknown")
+        out.append(text(part("listing.no_total")))
     elif total != listed:
-        out.append(f"ListAccounts reported {total:,} members; {listed:,} were listed")
+        out.append(text(part("listing.total_mismatch", total=f"{total:,}", listed=f"{listed:,}")))
     totals = sorted({t for t in last.totals if t is not None})
     if len(totals) > 1:
         shown = ", ".join(f"{t:,}" for t in totals)
-        out.append(f"ListAccounts' TotalCount changed between pages of one pass: {shown}")
+        out.append(text(part("listing.total_changed", totals=shown)))
     for page, count in last.gaps[:5]:
-        what = "came back empty" if count == 0 else f"held {count} of {last.page_size} members"
-        out.append(f"ListAccounts page {page} {what} before the last page")
+        if count == 0:
+            out.append(text(part("listing.page_empty", page=page)))
+        else:
+            out.append(
+                text(part("listing.page_short", page=page, count=count, size=last.page_size))
+            )
     if len(last.gaps) > 5:
-        out.append(f"... and {len(last.gaps) - 5} more empty or short pages")
+        out.append(text(part("listing.more_gaps", n=len(last.gaps) - 5)))
     if last.duplicates:
-        out.append(f"ListAccounts listed {last.duplicates:,} members twice across pages")
+        out.append(text(part("listing.duplicates", n=f"{last.duplicates:,}")))
     if last.without_id:
-        out.append(f"ListAccounts listed {last.without_id:,} entries without an AccountId")
+        out.append(text(part("listing.without_id", n=f"{last.without_id:,}")))
     sizes = "/".join(f"{len(p.accounts):,}" for p in passes)
-    out.append(
-        f"no two consecutive ListAccounts passes agreed ({len(passes)} passes, {sizes} members "
-        "each): the scan is incomplete"
-    )
+    out.append(text(part("listing.no_agreement", passes=len(passes), sizes=sizes)))
     return out
 
 

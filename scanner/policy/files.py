@@ -22,6 +22,8 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..errors import PolicyError
 from ..findings import Severity, Status
+from ..reasons import part as reason_part
+from ..reasons import text
 from . import yamlcheck as yc
 from .frameworks import FrameworkMapping, is_mapping_file, parse_frameworks
 from .model import (
@@ -313,12 +315,16 @@ def _status_item(node: Node, ctx: yc.Problems, what: str, warnings: list[str]) -
     value = yc.text(node, ctx, what)
     if value is not None and value not in MEMBER_STATUSES:
         close = difflib.get_close_matches(value, MEMBER_STATUSES, n=1, cutoff=0.75)
-        guess = f" (did you mean {close[0]}?)" if close else ""
-        warnings.append(
-            f"{ctx.source}:{node.start_mark.line + 1}: {what}: {value!r} is not a documented "
-            f"member status{guess}; members with it are in scope. Documented: "
-            f"{', '.join(MEMBER_STATUSES)}"
-        )
+        args: dict[str, object] = {
+            "where": f"{ctx.source}:{node.start_mark.line + 1}",
+            "what": what,
+            "value": repr(value),
+            "documented": ", ".join(MEMBER_STATUSES),
+        }
+        if close:
+            warnings.append(text(reason_part("warn.policy_status_guess", guess=close[0], **args)))
+        else:
+            warnings.append(text(reason_part("warn.policy_status", **args)))
     return value
 
 

@@ -25,7 +25,7 @@ from ..errors import ConfigError
 from ..findings import ReasonPart, Result, Status, summarize
 from ..i18n import DEFAULT_LANG, translations
 from ..phones import mask_scan
-from ..reasons import localize
+from ..reasons import localize, localize_warnings
 from .csv_format import csv_safe
 from .results_file import write_atomic
 from .templates import render, template
@@ -78,6 +78,7 @@ def merged_dict(outcomes: Sequence[Any], *, exit_code: int, generated_at: str) -
             policy=ev["policy"],
             coverage=ev["coverage"],
             warnings=ev["warnings"],
+            warning_parts=ev.get("warning_parts") or [],
             summary=data["summary"],
             compliance=compliance_share(data["summary"]),
             since_previous=data.get("since_previous"),
@@ -130,8 +131,20 @@ def _view(doc: dict[str, Any], lang: str = DEFAULT_LANG) -> dict[str, Any]:
         parts = [ReasonPart.from_dict(p) for p in account.get("reason_parts") or ()]
         return localize(text, parts, catalog.gettext, catalog.ngettext)
 
+    def warnings(target: dict[str, Any]) -> list[str]:
+        """A target's warnings in ``lang``."""
+        texts = [str(w) for w in target.get("warnings") or ()]
+        if lang == DEFAULT_LANG:
+            return texts
+        parts = [
+            tuple(ReasonPart.from_dict(p) for p in w or ())
+            for w in target.get("warning_parts") or ()
+        ]
+        return localize_warnings(texts, parts, catalog.gettext, catalog.ngettext)
+
     share = doc["compliance"]
     return {
+        "warnings": warnings,
         "doc": doc,
         "lang": lang,
         "reason": reason,

@@ -17,6 +17,7 @@ from ..findings import (
     FRAMEWORK_TEXTS,
     STATUS_ORDER,
     ControlRef,
+    Evidence,
     ExemptionInfo,
     FrameworkMapping,
     RemediationOutcome,
@@ -25,9 +26,10 @@ from ..findings import (
     ScanResult,
     Status,
 )
-from ..i18n import DEFAULT_LANG
+from ..i18n import DEFAULT_LANG, translations
 from ..phones import scrub_text
 from ..policy.model import expires_soon
+from ..reasons import localize_warnings
 
 _STATUS_RANK = {s: i for i, s in enumerate(STATUS_ORDER)}
 
@@ -149,6 +151,13 @@ def localized_frameworks(
             )
         )
     return dataclasses.replace(mapping, items=tuple(items)), untranslated
+
+
+def _warnings(ev: Evidence, lang: str) -> list[str]:
+    if lang == DEFAULT_LANG:
+        return list(ev.warnings)
+    catalog = translations(lang)
+    return localize_warnings(ev.warnings, ev.warning_parts, catalog.gettext, catalog.ngettext)
 
 
 def row_key(r: Result) -> tuple[Any, ...]:
@@ -292,7 +301,7 @@ def build_view(
         remediations=remediation_rows,
         journal=journal,
         types=tuple(sorted({r.type for r in scan.results})),
-        warnings=tuple(scrub_text(w) for w in ev.warnings),
+        warnings=tuple(scrub_text(w) for w in _warnings(ev, lang)),
         source_sha256=source_sha256,
         frameworks=frameworks,
         frameworks_untranslated=untranslated,

@@ -205,7 +205,8 @@ def test_every_result_carries_parts_that_make_its_english_reason(golden_scan) ->
     scan = _scan(golden_scan)
     kinds = {p.key for r in scan.results for p in r.reason_parts}
     untested = {"error.unreachable", "error.connect_timeout", "error.no_route", "error.reset"}
-    assert kinds >= set(reasons.MESSAGES) - untested - {"error.http"}
+    of_results = {k for k in reasons.MESSAGES if not k.startswith(("warn.", "listing."))}
+    assert kinds >= of_results - untested - {"error.http"}
     for r in scan.results:
         assert r.reason_parts, r
         assert english(r.reason_parts) == r.reason
@@ -290,3 +291,81 @@ def test_every_message_has_a_chinese_translation_with_its_placeholders() -> None
 )
 def test_parts_join_as_each_language_writes(texts: list[str], joined: str) -> None:
     assert reasons.join(texts) == joined
+
+
+def _warnings() -> list[str]:
+    """One warning of each kind a scan records (as scanner/scan.py, inventory and policy make
+    them), plus one known only as text."""
+    from scanner.reasons import text
+
+    err = AuthError("no", code="NoPermission", status=403, action="ListFoldersForParent")
+    w = [
+        text(part("warn.delegated", account="1234", master="5678")),
+        text(part("warn.folders_denied", apis=""), *api_error_parts(err)),
+        text(part("warn.folders_unread"), *api_error_parts(err)),
+        text(part("warn.root_identity", account="5678")),
+        text(part("warn.scope_folder_unmatched", rule="Root/Prod (include)")),
+        text(part("warn.exemption_unmatched", scope="account:9", line=4, file="")),
+        text(part("warn.unknown_statuses", n=2, statuses="'Frozen': 2")),
+        text(part("warn.checkpoint_unwritten", path="/o/.rdscan", problem="No space left")),
+        text(part("warn.resumed", scan="scan-1", started="2026-11-27T08:00:00Z", before=3,
+                  total=40)),
+        text(part("warn.nothing_listed")),
+        text(part("warn.all_skipped")),
+        text(part("warn.policy_status", where="p.yaml:3", what="scope.statuses", value="'X'",
+                  documented="CreateSuccess")),
+        text(part("warn.policy_status_guess", where="p.yaml:3", what="scope.statuses",
+                  value="'Creat'", guess="CreateSuccess", documented="CreateSuccess")),
+        text(part("warn.notify_failed", channel="webhook h (line 2)", file="n.yaml", n=3,
+                  detail="HTTP 500")),
+        text(part("listing.no_total")),
+        text(part("listing.total_mismatch", total="12", listed="10")),
+        text(part("listing.total_changed", totals="10, 12")),
+        text(part("listing.page_empty", page=2)),
+        text(part("listing.page_short", page=3, count=7, size=100)),
+        text(part("listing.more_gaps", n=2)),
+        text(part("listing.duplicates", n=1)),
+        text(part("listing.without_id", n=1)),
+        text(part("listing.no_agreement", passes=4, sizes="10/12/10/12")),
+    ]  # fmt: skip
+    assert {p.key for t in w for p in reasons.parts_of(t)} >= {
+        k for k in reasons.MESSAGES if k.startswith(("warn.", "listing."))
+    }
+    return w
+
+
+def test_zh_cn_warnings_are_chinese_outside_the_data(golden_scan, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Every warning a scan records, in the zh-CN HTML and Markdown and through report.json;
+    a warning known only as text (an older file) is shown as it is."""
+    from scanner.report import write_reports
+
+    warnings = _warnings()
+    ev = dataclasses.replace(
+        golden_scan.evidence,
+        warnings=(*warnings, "an older warning"),
+        warning_parts=(*(reasons.parts_of(w) for w in warnings), ()),
+    )
+    scan = dataclasses.replace(_scan(golden_scan), evidence=ev)
+    back, _ = load_results(write_reports(scan, ["json"], tmp_path)["json"])
+    assert back.evidence.warnings == ev.warnings and back.evidence.warning_parts == ev.warning_parts
+    data = ReportInput.of(back, "a" * 64, lang="zh-CN")
+    shown = data.view.warnings
+    assert shown[-1] == "an older warning"
+    for w, zh in zip(warnings, shown, strict=False):
+        assert zh != w and re.search(r"[\u4e00-\u9fff]", zh), zh
+        values = sorted({v for p in reasons.parts_of(w) for v in dict(p.args).values() if v},
+                        key=len, reverse=True)  # fmt: skip
+        rest = zh
+        for v in values:
+            rest = rest.replace(v, " ")
+        words = set(re.findall(r"[A-Za-z][A-Za-z0-9/_.-]*[A-Za-z0-9]", rest))
+        allowed = ALLOWED | {"ListAccounts", "TotalCount", "AccountId", "GetAccount", "HTTP",
+                             "AccessKey", "RAM", "print-policy", "audit", "root"}  # fmt: skip
+        assert not words - allowed, (words - allowed, zh)
+    page = BY_NAME["html"].render(data)
+    md = BY_NAME["md"].render(data)
+    for zh in shown[:-1]:
+        assert html.escape(zh, quote=False) in page or zh in html.unescape(page), zh
+    assert "ListAccounts 的应答中没有 TotalCount" in md
+    en = ReportInput.of(back, "a" * 64)
+    assert list(en.view.warnings) == list(ev.warnings)

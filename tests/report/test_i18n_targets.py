@@ -20,14 +20,14 @@ from scanner.i18n import EXIT_MEANINGS
 from scanner.multi import TargetOutcome
 from scanner.policy import load_policy
 from scanner.policy.model import Exemptions
-from scanner.reasons import args_of
+from scanner.reasons import args_of, parts_of
 from scanner.report.merged import merged_dict, write_merged
 from scanner.resources import default_policy_path
 from scanner.targets import Target
 
 from ..conftest import SAMPLE_CALLERS, child_process_env
 from .test_i18n import ALLOWED, _Text
-from .test_i18n_reasons import _scan
+from .test_i18n_reasons import _scan, _warnings
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -41,7 +41,9 @@ def _data(doc: dict) -> list[str]:  # type: ignore[type-arg]
     values: list[str] = []
 
     def add(obj: object, key: str = "") -> None:
-        if isinstance(obj, str) and key != "reason":  # a reason is words, not data
+        if key in ("warnings", "reason"):  # words, not data (their arguments are data)
+            return
+        if isinstance(obj, str):
             values.append(obj)
         elif isinstance(obj, dict):
             for k, v in obj.items():
@@ -61,13 +63,19 @@ def _english(text: str, doc: dict) -> set[str]:  # type: ignore[type-arg]
     words = set(re.findall(r"[A-Za-z][A-Za-z0-9/_.-]*[A-Za-z0-9]", text))
     allowed = ALLOWED | {"GetAccount", "HasSecureMobilePhone", "BindSecureMobilePhone", "HTTP",
                          "CloudAccount", "cloud_account_without_phone", "true", "false", "null",
-                         "TLS", "JSON", "targets.json", "per-target", "remediate"}  # fmt: skip
+                         "TLS", "JSON", "targets.json", "per-target", "remediate", "ListAccounts",
+                         "TotalCount", "AccountId", "AccessKey", "RAM", "print-policy", "audit",
+                         "root"}  # fmt: skip
     return words - allowed
 
 
 def test_zh_cn_merged_report_is_chinese_outside_the_data(golden_scan, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     scan: ScanResult = _scan(golden_scan)
-    scan = dataclasses.replace(scan, evidence=dataclasses.replace(scan.evidence, warnings=()))
+    said = _warnings()
+    ev = dataclasses.replace(
+        scan.evidence, warnings=tuple(said), warning_parts=tuple(parts_of(w) for w in said)
+    )
+    scan = dataclasses.replace(scan, evidence=ev)
     outcomes = [
         TargetOutcome(_target("prod"), scan),
         TargetOutcome(_target("staging"), None, "InvalidAccessKeyId.NotFound", "check the key"),
@@ -135,13 +143,17 @@ def test_zh_cn_terminal_summary(golden_scan, tmp_path: Path) -> None:  # type: i
     be evaluated, the report list, the exit line and the --quiet line in Chinese, outside the
     data (ids, names, paths, the arguments of each reason)."""
     scan: ScanResult = _scan(golden_scan)
-    scan = dataclasses.replace(scan, evidence=dataclasses.replace(scan.evidence, warnings=()))
+    said = _warnings()
+    ev = dataclasses.replace(
+        scan.evidence, warnings=tuple(said), warning_parts=tuple(parts_of(w) for w in said)
+    )
+    scan = dataclasses.replace(scan, evidence=ev)
     out_dir = tmp_path / "out"
     values = [str(p) for p in (out_dir / "report.json", out_dir / "report.sarif", out_dir)]
     values += [str(tmp_path / "h.sqlite")]
     for r in scan.results:
         values += [r.account_id, r.display_name, r.folder_path, *args_of(r.reason_parts)]
-    ev = scan.evidence
+    values += [v for w in said for p in parts_of(w) for _, v in p.args]
     values += [ev.scan_id, ev.caller.arn, ev.resource_directory_id, ev.policy_id]
     for code in (ExitCode.INCOMPLETE, ExitCode.FAIL, ExitCode.OK, ExitCode.REPORTS_UNWRITTEN):
         out = _summary(scan, code, tmp_path)
@@ -150,11 +162,12 @@ def test_zh_cn_terminal_summary(golden_scan, tmp_path: Path) -> None:  # type: i
             assert r.reason not in out
         text = out
         for v in sorted({v for v in values if v.strip()}, key=len, reverse=True):
-            text = text.replace(v, " ")
+            text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(v)}(?![A-Za-z0-9])", " ", text)
         words = set(re.findall(r"[A-Za-z][A-Za-z0-9/_.-]*[A-Za-z0-9]", text))
         allowed = ALLOWED | {"GetAccount", "HasSecureMobilePhone", "HTTP", "TLS", "JSON", "true",
                              "false", "null", "ResourceAccount", "CloudAccount", "fail-on",
-                             "none", "sarif", "ListAccounts"}  # fmt: skip
+                             "none", "sarif", "ListAccounts", "TotalCount", "AccountId",
+                             "AccessKey", "RAM", "print-policy", "audit", "root"}  # fmt: skip
         assert not words - allowed, (words - allowed, out)
 
 
