@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-MAX_DEPTH = 32  # report.json nests 5 deep, a journal line 3
+MAX_DEPTH = 32  # report.json nests 6 deep (reason_parts args), a journal line 3
 MAX_NUMBER_CHARS = 32  # the largest count or sequence number is far shorter
 
 # strings (with their escapes) are removed before the brackets are counted

@@ -298,7 +298,9 @@ def _warnings() -> list[str]:
     them), plus one known only as text."""
     from scanner.reasons import text
 
-    err = AuthError("no", code="NoPermission", status=403, action="ListFoldersForParent")
+    err = AuthError(
+        "Permission denied.", code="NoPermission", status=403, action="ListFoldersForParent"
+    )
     w = [
         text(part("warn.delegated", account="1234", master="5678")),
         text(part("warn.folders_denied", apis=""), *api_error_parts(err)),
@@ -369,3 +371,42 @@ def test_zh_cn_warnings_are_chinese_outside_the_data(golden_scan, tmp_path: Path
     assert "ListAccounts 的应答中没有 TotalCount" in md
     en = ReportInput.of(back, "a" * 64)
     assert list(en.view.warnings) == list(ev.warnings)
+
+
+def test_the_whole_zh_cn_page_is_chinese_outside_the_data(golden_scan) -> None:  # type: ignore[no-untyped-def]
+    """The walker of test_i18n.py over a scan the engine made (FAIL, EXEMPT, SKIPPED and ERROR
+    of every kind, warnings of every kind): a member's English ``reason`` and the English
+    warnings are not data here, only the arguments of their parts are."""
+    from .test_i18n import _english_words
+
+    said = _warnings()
+    scan = _scan(golden_scan)
+    ev = dataclasses.replace(
+        scan.evidence,
+        warnings=tuple(said),
+        warning_parts=tuple(reasons.parts_of(w) for w in said),
+    )
+    scan = dataclasses.replace(scan, evidence=ev)
+    data = ReportInput.of(scan, "a" * 64, lang="zh-CN")
+    # the data a page may show: the scan less its reasons and warnings, plus their arguments
+    bare = dataclasses.replace(
+        data.scan,
+        evidence=dataclasses.replace(data.scan.evidence, warnings=(), warning_parts=()),
+        results=tuple(
+            dataclasses.replace(r, reason="", reason_parts=()) for r in data.scan.results
+        ),
+    )
+    args = [v for r in data.scan.results for v in reasons.args_of(r.reason_parts)]
+    args += [v for w in said for v in reasons.args_of(reasons.parts_of(w))]
+    extra = ["a" * 64, args, "cloud_account_without_phone: SKIPPED"]  # the policy's key
+    allowed = {"GetAccount", "HasSecureMobilePhone", "BindSecureMobilePhone", "HTTP", "TLS",
+               "true", "false", "null", "cloud_account_without_phone", "remediate",
+               "CloudAccounts", "ListAccounts", "TotalCount", "AccountId", "AccessKey", "RAM",
+               "print-policy", "audit", "root"}  # fmt: skip
+    parser = _Text()
+    parser.feed(BY_NAME["html"].render(data))
+    page = " ".join(parser.parts)
+    md = html.unescape(re.sub(r"\\(.)", r"\1", BY_NAME["md"].render(data)))
+    for text in (page, md):
+        left = _english_words(text, bare, extra) - allowed
+        assert not left, left
