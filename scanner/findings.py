@@ -96,7 +96,8 @@ class ReasonPart:
     args: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "args": dict(self.args)}
+        """``{"key": ..., "args": {...}}``; ``args`` left out when there are none."""
+        return {"key": self.key, "args": dict(self.args)} if self.args else {"key": self.key}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ReasonPart:
@@ -229,6 +230,10 @@ def _reason_parts(raw: Any) -> tuple[ReasonPart, ...]:
         return ()
     if not isinstance(raw, list):
         raise ValueError(f"reason_parts must be a list, not {raw!r}")
+    if len(raw) == 1 and type(raw[0]) is dict and not raw[0].get("args"):
+        key = raw[0].get("key")
+        if type(key) is str:  # the usual case: one message without arguments (a PASS)
+            return _bare_part(key)
     try:
         key = tuple(
             (p["key"], tuple(p["args"].items()) if isinstance(p.get("args"), dict) else None)
@@ -237,6 +242,11 @@ def _reason_parts(raw: Any) -> tuple[ReasonPart, ...]:
         return _parts_of_key(key) if all(a is not None for _, a in key) else _parse_parts(raw)
     except TypeError:  # an unhashable key or argument: parsed (and refused) one by one
         return _parse_parts(raw)
+
+
+@functools.lru_cache(maxsize=256)
+def _bare_part(key: str) -> tuple[ReasonPart, ...]:
+    return (ReasonPart(key),)
 
 
 @functools.lru_cache(maxsize=4096)
