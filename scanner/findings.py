@@ -235,13 +235,17 @@ def _reason_parts(raw: Any) -> tuple[ReasonPart, ...]:
         if type(key) is str:  # the usual case: one message without arguments (a PASS)
             return _bare_part(key)
     try:
-        key = tuple(
-            (p["key"], tuple(p["args"].items()) if isinstance(p.get("args"), dict) else None)
-            for p in raw
-        )
+        key = tuple((p["key"], _args_key(p.get("args"))) for p in raw)
         return _parts_of_key(key) if all(a is not None for _, a in key) else _parse_parts(raw)
-    except TypeError:  # an unhashable key or argument: parsed (and refused) one by one
-        return _parse_parts(raw)
+    except (TypeError, KeyError, AttributeError):  # not the usual shape: parsed (and refused
+        return _parse_parts(raw)  # with the field named) one by one
+
+
+def _args_key(args: Any) -> tuple[tuple[Any, Any], ...] | None:
+    """A part's ``args`` as a hashable key (() when absent); None when not an object."""
+    if args is None:
+        return ()
+    return tuple(args.items()) if type(args) is dict else None
 
 
 @functools.lru_cache(maxsize=256)
