@@ -214,15 +214,27 @@ def _scrub_part(p: ReasonPart) -> ReasonPart:
     return p if args == p.args else ReasonPart(p.key, args)
 
 
+@functools.lru_cache(maxsize=4096)  # members share a few reasons
+def _scrub_parts(parts: tuple[ReasonPart, ...]) -> tuple[ReasonPart, ...]:
+    scrubbed = tuple(_scrub_part(p) for p in parts)
+    return parts if scrubbed == parts else scrubbed
+
+
+@functools.lru_cache(maxsize=16384)  # members share a few sets of tags
+def _scrub_tags(tags: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    scrubbed = tuple((mask_phones_in(k), mask_phones_in(v)) for k, v in tags)
+    return tags if scrubbed == tags else scrubbed
+
+
 def _mask_result(r: Result) -> Result:
     """``r`` with its phone masked and its free text scrubbed; ``r`` itself when nothing
     changes (the usual case: a scan is masked where it is built), so masking 50,000 members
     again for the reports copies none of them."""
     phone = mask_phone(r.secure_mobile_phone_masked)
     reason = scrub_text(r.reason)
-    parts = tuple(_scrub_part(p) for p in r.reason_parts)
+    parts = _scrub_parts(r.reason_parts) if r.reason_parts else r.reason_parts
     display_name = mask_phones_in(r.display_name)
-    tags = tuple((mask_phones_in(k), mask_phones_in(v)) for k, v in r.tags) if r.tags else r.tags
+    tags = _scrub_tags(r.tags) if r.tags else r.tags
     ex = r.exemption
     ex_reason = scrub_text(ex.reason) if ex else ""
     if (
