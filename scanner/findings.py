@@ -359,10 +359,7 @@ class FrameworkItem:
 
     def text(self, name: str, lang: str) -> str | None:
         """``name`` (one of FRAMEWORK_TEXTS) in ``lang``; None when the mapping gives none."""
-        for tr_lang, fields in self.translations:
-            if tr_lang == lang:
-                return dict(fields).get(name)
-        return None
+        return translated(self.translations, lang, name)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -373,20 +370,14 @@ class FrameworkItem:
             "title": self.title,
             "relation": self.relation,
             "rationale": self.rationale,
-            "translations": {lang: dict(fields) for lang, fields in self.translations},
+            "translations": translations_dict(self.translations),
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> FrameworkItem:
-        translations = data.get("translations") or {}
-        if not isinstance(translations, Mapping):
-            raise ValueError(f"framework item translations must be an object: {translations!r}")
         return cls(
             **{k: str(data[k]) for k in cls.__dataclass_fields__ if k != "translations"},
-            translations=tuple(
-                (str(lang), tuple((str(k), str(v)) for k, v in dict(fields).items()))
-                for lang, fields in translations.items()
-            ),
+            translations=translations_of(data.get("translations"), "framework item"),
         )
 
 
@@ -430,17 +421,20 @@ class ControlRef:
     or ``equivalent`` (the framework names this exact control).
     """
 
-    framework: str  # e.g. "CIS Alibaba Cloud Foundation Benchmark v1.0.0"
+    framework: str  # e.g. "CIS Alibaba Cloud Foundations Benchmark 2.0.0"
     id: str  # the control's id in the framework, e.g. "1.3"
     title: str  # "" when the policy gives none
     relation: str
+    # the title in other report languages, as the policy gives it: (("zh-CN", (("title", ..),)),)
+    translations: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
 
-    def to_dict(self) -> dict[str, str]:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "framework": self.framework,
             "id": self.id,
             "title": self.title,
             "relation": self.relation,
+            "translations": translations_dict(self.translations),
         }
 
     @classmethod
@@ -450,7 +444,37 @@ class ControlRef:
             id=str(data["id"]),
             title=str(data.get("title") or ""),
             relation=str(data.get("relation") or "supporting"),
+            translations=translations_of(data.get("translations"), "related control"),
         )
+
+
+Translations = tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
+
+
+def translations_dict(translations: Translations) -> dict[str, dict[str, str]]:
+    """report.json's form of texts in other languages: ``{"zh-CN": {"title": "..."}}``."""
+    return {lang: dict(fields) for lang, fields in translations}
+
+
+def translations_of(data: Any, what: str) -> Translations:
+    """``translations_dict``'s form read back (absent or null: none); anything else than an
+    object of objects of texts is a ValueError naming ``what``."""
+    if not data:
+        return ()
+    if not isinstance(data, Mapping) or not all(isinstance(v, Mapping) for v in data.values()):
+        raise ValueError(f"{what} translations must be an object of objects: {data!r}")
+    return tuple(
+        (str(lang), tuple((str(k), str(v)) for k, v in fields.items()))
+        for lang, fields in data.items()
+    )
+
+
+def translated(translations: Translations, lang: str, name: str) -> str | None:
+    """The text ``name`` in ``lang``; None when none is given."""
+    for tr_lang, fields in translations:
+        if tr_lang == lang:
+            return dict(fields).get(name)
+    return None
 
 
 @dataclass(frozen=True)
@@ -480,6 +504,8 @@ class Evidence:
     policy_remediation: str = ""
     policy_severity: str = ""  # critical | high | medium | low | info ("" in older files)
     related_controls: tuple[ControlRef, ...] = ()  # () in older files
+    # the policy's title, rationale and remediation in other report languages (its zh-CN block)
+    policy_translations: Translations = ()
     as_of: str = ""  # ISO date exemption expiry was judged against ("" in older files)
     exemptions_name: str = ""  # the exemptions file's name (no folder); "" when none
     exemptions_count: int = 0  # entries in that file
@@ -653,6 +679,7 @@ class ScanResult:
                     "remediation": ev.policy_remediation,
                     "severity": ev.policy_severity,
                     "related_controls": [c.to_dict() for c in ev.related_controls],
+                    "translations": translations_dict(ev.policy_translations),
                 },
                 "as_of": ev.as_of,
                 "exemptions": (
@@ -738,6 +765,7 @@ class ScanResult:
             policy_rationale=str(policy.get("rationale") or ""),
             policy_remediation=str(policy.get("remediation") or ""),
             policy_severity=str(policy.get("severity") or ""),
+            policy_translations=translations_of(policy.get("translations"), "policy"),
             related_controls=tuple(
                 ControlRef.from_dict(c) for c in policy.get("related_controls") or ()
             ),

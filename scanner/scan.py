@@ -215,9 +215,10 @@ def run_scan(
         policy_remediation=request.policy.remediation.strip(),
         policy_severity=request.policy.severity.value,
         related_controls=tuple(
-            ControlRef(c.framework, c.control, c.title, c.relation)
+            ControlRef(c.framework, c.control, c.title, c.relation, c.translations)
             for c in request.policy.related_controls
         ),
+        policy_translations=request.policy.translations,
         as_of=today.isoformat(),
         exemptions_name=Path(request.exemptions.source).name if request.exemptions.source else "",
         exemptions_count=len(request.exemptions.entries),

@@ -25,7 +25,13 @@ from ..findings import Severity, Status
 from ..reasons import part as reason_part
 from ..reasons import text
 from . import yamlcheck as yc
-from .frameworks import FrameworkMapping, is_mapping_file, parse_frameworks
+from .frameworks import (
+    TRANSLATED_LANGS,
+    FrameworkMapping,
+    is_mapping_file,
+    parse_frameworks,
+    translated_texts,
+)
 from .model import (
     CLOUD_ACCOUNT_RESULTS,
     LEGACY_RELATIONS,
@@ -54,7 +60,10 @@ _POLICY_KEYS = (
     "related_controls",
     "scope",
     "cloud_account_without_phone",
+    *TRANSLATED_LANGS,  # zh-CN: the title, rationale and remediation in Chinese reports
 )
+_POLICY_TEXTS = {"title": "title", "rationale": "rationale", "remediation": "remediation"}
+_CONTROL_TEXTS = {"framework": "framework", "title": "title"}
 _POLICY_REQUIRED = ("id", "title", "severity", "rationale", "remediation")
 _EXEMPTION_KEYS = (
     "account_id",
@@ -216,6 +225,7 @@ def _parse_policy(root: Node, ctx: yc.Problems, digest: str) -> Policy | None:
         if "cloud_account_without_phone" in keys
         else CloudAccountRule()
     )
+    texts = translated_texts(keys, ctx, "policy", _POLICY_TEXTS)
     if ctx.found or None in (pid, severity, controls, scope, rule) or None in vals.values():
         return None
     assert severity is not None and controls is not None and scope is not None and rule is not None
@@ -231,6 +241,7 @@ def _parse_policy(root: Node, ctx: yc.Problems, digest: str) -> Policy | None:
         digest=digest,
         source=ctx.source,
         warnings=tuple(warnings),
+        translations=tuple(texts.items()),
     )
 
 
@@ -242,7 +253,7 @@ def _related_controls(node: Node, ctx: yc.Problems) -> tuple[RelatedControl, ...
         return None
     out: list[RelatedControl] = []
     seen: dict[tuple[str, str], int] = {}
-    allowed = ("framework", "control", "title", "relation")
+    allowed = ("framework", "control", "title", "relation", *TRANSLATED_LANGS)
     for child in node.value:
         keys = yc.mapping(child, ctx, "related_controls item", allowed)
         if keys is None:
@@ -267,7 +278,8 @@ def _related_controls(node: Node, ctx: yc.Problems) -> tuple[RelatedControl, ...
             )
             continue
         seen[(fw, ctl)] = child.start_mark.line + 1
-        out.append(RelatedControl(fw, ctl, rel, title or ""))
+        texts = translated_texts(keys, ctx, "related_controls item", _CONTROL_TEXTS)
+        out.append(RelatedControl(fw, ctl, rel, title or "", tuple(texts.items())))
     return tuple(out)
 
 

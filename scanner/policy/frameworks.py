@@ -137,7 +137,7 @@ def _framework(node: Node, ctx: yc.Problems, seen_keys: dict[str, int]) -> list[
     if keys is None:
         return []
     yc.require(keys, _FRAMEWORK_KEYS, node, ctx, "framework")
-    framework_texts = _translations(keys, ctx, "framework", _FRAMEWORK_TEXTS)
+    framework_texts = translated_texts(keys, ctx, "framework", _FRAMEWORK_TEXTS)
     texts: dict[str, str | None] = {}
     for name in ("key", "name", "version"):
         texts[name] = yc.text(keys[name][1], ctx, name, numbers=True) if name in keys else None
@@ -167,7 +167,7 @@ def _framework(node: Node, ctx: yc.Problems, seen_keys: dict[str, int]) -> list[
         if item is None:
             continue
         yc.require(item, _ITEM_KEYS, child, ctx, "framework item")
-        item_texts = _translations(item, ctx, "framework item", _ITEM_TEXTS)
+        item_texts = translated_texts(item, ctx, "framework item", _ITEM_TEXTS)
         values = {
             n: yc.text(item[n][1], ctx, n, numbers=n == "id") if n in item else None
             for n in _ITEM_KEYS
@@ -211,7 +211,7 @@ def _framework(node: Node, ctx: yc.Problems, seen_keys: dict[str, int]) -> list[
     return out
 
 
-def _translations(
+def translated_texts(
     keys: dict[str, tuple[Node, Node]], ctx: yc.Problems, what: str, fields: dict[str, str]
 ) -> dict[str, tuple[tuple[str, str], ...]]:
     """The ``zh-CN:`` (...) mappings of a framework or item: {lang: ((field, text), ...)}, each

@@ -67,6 +67,8 @@ class RelatedControl:
     control: str  # the control's id in the framework, e.g. "1.3"
     relation: str = "supporting"  # one of RELATIONS
     title: str = ""  # the control's title in the framework
+    # the title in other report languages: (("zh-CN", (("title", "..."),)),)
+    translations: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,9 @@ class Policy:
     # what a reader should know but that is not an error, ``FILE:LINE: message`` (e.g. a
     # status in scope.statuses that no documentation names)
     warnings: tuple[str, ...] = ()
+    # title, rationale and remediation in other report languages (a ``zh-CN:`` block):
+    # (("zh-CN", (("title", "..."), ("rationale", "..."), ("remediation", "..."))),)
+    translations: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
 
 
 @dataclass(frozen=True)

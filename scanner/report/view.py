@@ -25,6 +25,7 @@ from ..findings import (
     Result,
     ScanResult,
     Status,
+    translated,
 )
 from ..i18n import DEFAULT_LANG, translations
 from ..phones import scrub_text
@@ -308,9 +309,17 @@ def build_view(
         exemptions_ignored=ev.exemptions_ignored,
         approved_count=sum(1 for x in exemptions if x.approved_by),
         as_of=ev.as_of if ev.as_of != ev.started_at[:10] else "",
-        control_title=ev.policy_title,
-        control_rationale=ev.policy_rationale,
-        related_controls=ev.related_controls,
+        control_title=translated(ev.policy_translations, lang, "title") or ev.policy_title,
+        control_rationale=translated(ev.policy_translations, lang, "rationale")
+        or ev.policy_rationale,
+        related_controls=tuple(
+            dataclasses.replace(
+                c,
+                framework=translated(c.translations, lang, "framework") or c.framework,
+                title=translated(c.translations, lang, "title") or c.title,
+            )
+            for c in ev.related_controls
+        ),
         exemptions_name=ev.exemptions_name,
         exemptions_count=ev.exemptions_count,
     )

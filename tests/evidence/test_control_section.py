@@ -83,7 +83,7 @@ def test_report_json_and_evidence_block_name_the_control_as_of_and_exemptions(
     # as of the scan's own date: not repeated (issue 8: shown only when it is another date)
     assert "Judged as of" not in html
     assert f"<dt>Control</dt><dd>{policy['title']}</dd>" in html
-    assert "<dt>Related controls</dt><dd>CIS Alibaba Cloud Foundation Benchmark v1.0.0 1.1" in html
+    assert "<dt>Related controls</dt><dd>CIS Alibaba Cloud Foundations Benchmark 2.0.0 1.1" in html
     assert "my-exemptions.yaml (2 entries)" in html and "1 with a named approver" in html
     md = (scanned.out / "report.md").read_text(encoding="utf-8")
     assert "Judged as of" not in md
@@ -111,3 +111,32 @@ def test_report_lang_from_the_environment(scanned: Scanned, tmp_path: Path) -> N
     assert plan.startswith("\ufeff账号ID,显示名称,资源夹") and "负责人,完成期限" in plan
     bad = CliRunner().invoke(main, ["report", str(scanned.out / "report.json"), "--lang", "fr"])
     assert bad.exit_code == 2 and "unknown report language 'fr'" in bad.output
+
+
+def test_the_control_in_chinese_comes_from_the_policy_zh_cn_block(
+    scanned: Scanned, tmp_path: Path
+) -> None:
+    """report.json keeps the policy's zh-CN texts (title, rationale, remediation; each related
+    control's framework and title); a zh-CN report shows them, an English one does not."""
+    record = json.loads((scanned.out / "report.json").read_text(encoding="utf-8"))
+    policy = record["scan"]["policy"]
+    zh = policy["translations"]["zh-CN"]
+    assert set(zh) == {"title", "rationale", "remediation"} and "安全手机" in zh["title"]
+    related = policy["related_controls"]
+    assert [c["translations"]["zh-CN"]["title"] for c in related] == [
+        "避免使用 root 身份",
+        "确保 root 身份已启用多因素认证",
+    ]
+    code, out = run(
+        "report", str(scanned.out / "report.json"), "--format", "md,html",
+        "--output-dir", str(tmp_path), "--lang", "zh-CN",
+    )  # fmt: skip
+    assert code == 0, out
+    md = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert f"| 控制项 | {zh['title']} |" in md
+    assert policy["title"] not in md and policy["rationale"][:40] not in md
+    assert "CIS 阿里云基础安全基准 2.0.0 1.3 确保 root 身份已启用多因素认证" in md
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert zh["title"] in html and policy["title"] not in html
+    english = (scanned.out / "report.md").read_text(encoding="utf-8")
+    assert f"| Control | {policy['title']} |" in english and zh["title"] not in english

@@ -79,7 +79,7 @@ def test_validate_lists_every_problem_and_exits_2(write):
         f"{bad}:1: policy: missing required key 'remediation'",
         f"{bad}:3: severity: 'urgent' is not one of critical, high, medium, low, info",
         f"{bad}:5: policy: unknown key 'extra' (allowed: id, title, severity, rationale, "
-        "remediation, related_controls, scope, cloud_account_without_phone)",
+        "remediation, related_controls, scope, cloud_account_without_phone, zh-CN)",
     ]
     assert "3 problems in 1 of 2 files." in result.stderr
 
@@ -133,7 +133,7 @@ def test_show_default_policy():
     assert f"Source:    {default_policy_path()}" in result.output
     assert "Digest:    sha256:" in result.output
     assert (
-        'CIS Alibaba Cloud Foundation Benchmark v1.0.0 1.3 Ensure MFA is enabled for the "root" '
+        'CIS Alibaba Cloud Foundations Benchmark 2.0.0 1.3 Ensure MFA is enabled for the "root" '
         "account (supporting)"
     ) in result.output
     assert "CloudAccount without a secure phone: FAIL, severity high, remediation manual" in (

@@ -47,3 +47,36 @@ def test_default_policy_contract():
     }
     assert not policy.scope.exclude_folders and not policy.scope.exclude_tags
     assert not policy.scope.include_folders and not policy.scope.include_tags
+
+
+def test_default_policy_matches_the_shipped_mapping_and_speaks_chinese():
+    """The policy's related controls are the CIS items of the shipped mapping (same benchmark
+    name and version), and its zh-CN block gives every text a Chinese report shows."""
+    from scanner.findings import translated
+    from scanner.policy import load_frameworks
+    from scanner.resources import default_frameworks_path
+
+    policy = load_policy(default_policy_path())
+    mapping, _ = load_frameworks(default_frameworks_path())
+    cis = {(f"{i.framework} {i.version}", i.id, i.title) for i in mapping.items}
+    assert {(c.framework, c.control, c.title) for c in policy.related_controls} <= cis
+    for name in ("title", "rationale", "remediation"):
+        text = translated(policy.translations, "zh-CN", name)
+        assert text and not text.isascii(), name
+    assert "安全手机" in (translated(policy.translations, "zh-CN", "title") or "")
+    for c in policy.related_controls:
+        assert translated(c.translations, "zh-CN", "title"), c.control
+        assert "2.0.0" in (translated(c.translations, "zh-CN", "framework") or "")
+
+
+def test_a_policy_zh_cn_block_is_validated_with_its_lines(tmp_path):
+    text = default_policy_path().read_text(encoding="utf-8")
+    bad = text.replace("zh-CN:\n  title:", "zh-CN:\n  nom: x\n  title:", 1).replace(
+        "      title: 避免使用 root 身份", "      title: ''", 1
+    )
+    path = tmp_path / "policy.yaml"
+    path.write_text(bad, encoding="utf-8")
+    problems = "\n".join(check_file(path).problems)
+    assert "nom" in problems and "zh-CN title must not be empty" in problems
+    lines = [n + 1 for n, line in enumerate(bad.splitlines()) if "nom: x" in line or "''" in line]
+    assert all(f"{path}:{n}:" in problems for n in lines), problems
