@@ -225,7 +225,7 @@ def _parse_policy(root: Node, ctx: yc.Problems, digest: str) -> Policy | None:
         if "cloud_account_without_phone" in keys
         else CloudAccountRule()
     )
-    texts = translated_texts(keys, ctx, "policy", _POLICY_TEXTS)
+    texts = translated_texts(keys, ctx, "policy", _POLICY_TEXTS, keep_lines=("remediation",))
     if ctx.found or None in (pid, severity, controls, scope, rule) or None in vals.values():
         return None
     assert severity is not None and controls is not None and scope is not None and rule is not None

@@ -212,7 +212,11 @@ def _framework(node: Node, ctx: yc.Problems, seen_keys: dict[str, int]) -> list[
 
 
 def translated_texts(
-    keys: dict[str, tuple[Node, Node]], ctx: yc.Problems, what: str, fields: dict[str, str]
+    keys: dict[str, tuple[Node, Node]],
+    ctx: yc.Problems,
+    what: str,
+    fields: dict[str, str],
+    keep_lines: tuple[str, ...] = (),
 ) -> dict[str, tuple[tuple[str, str], ...]]:
     """The ``zh-CN:`` (...) mappings of a framework or item: {lang: ((field, text), ...)}, each
     text one line (folded), every problem added to ``ctx`` with its line."""
@@ -234,7 +238,11 @@ def translated_texts(
             if name == "rationale" and "\n" in text.strip():
                 ctx.add(value, f"{lang} rationale must be one line (use '>-' to fold it)")
                 continue
-            found.append((fields[name], " ".join(text.split())))
+            # one line (folded), but ``keep_lines`` fields keep their lines (a remediation's
+            # steps); Chinese lines must not be joined with spaces
+            found.append(
+                (fields[name], text.strip() if name in keep_lines else " ".join(text.split()))
+            )
         if found:
             out[lang] = tuple(found)
     return out

@@ -308,9 +308,11 @@ def test_demo_runs_the_whole_job(rdscan, tmp_path):
             "id": c["control"],
             "title": c["title"],
             "relation": c["relation"],
+            "translations": {"zh-CN": c["zh-CN"]},
         }
         for c in shipped["related_controls"]
     ]
+    assert policy["translations"] == {"zh-CN": {k: v.strip() for k, v in shipped["zh-CN"].items()}}
     assert {c["relation"] for c in policy["related_controls"]} == {"supporting"}
     assert report["scan"]["as_of"] == report["scan"]["started_at"][:10]
     assert report["scan"]["exemptions"]["name"] == "exemptions.example.yaml"
