@@ -1,8 +1,9 @@
 """The one place report files are written: each format rendered and written to a temporary
 file, then all renamed into place together (a template error leaves the output folder as it
-was). Formats that can stream (``ReportFormat.stream``: report.json, HTML, Markdown, CSV) are
-written piece by piece as they are made, so no report's whole text is held (25 MB for
-report.json at 50,000 members, and as much again encoded).
+was). report.json (``results_file.dump_chunks``) and the formats that can stream
+(``ReportFormat.stream``: HTML, Markdown, CSV) are written piece by piece as they are made, so
+no report's whole text is held (25 MB for report.json at 50,000 members, and as much again
+encoded).
 
 ``write_reports`` (a scan): report.json always, first, and the formats asked for, whose
 footers name report.json by the SHA-256 of its exact bytes. ``write_rerendered``
