@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import random
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -20,6 +23,47 @@ from scanner.findings import (
     Severity,
     Status,
 )
+
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's chromium and chromium-driver (.ci/run installs)
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+
+
+@contextmanager
+def chromium(profile: Path, window_size: str, *tools: str) -> Iterator[object]:
+    """A headless Chromium (selenium) with a fresh profile folder, quit on exit. Skips the test
+    when Chromium, its driver or one of ``tools`` (commands, e.g. ``pdftotext``) is missing,
+    and fails it instead under ``RDSCAN_REQUIRE_BROWSER=1`` (CI)."""
+    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
+    missing += [t for t in tools if shutil.which(t) is None]
+    if missing:
+        if os.environ.get("RDSCAN_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"RDSCAN_REQUIRE_BROWSER=1 but {', '.join(missing)} missing")
+        pytest.skip(f"not installed: {', '.join(missing)}")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--disable-sync",
+        "--disable-quic",
+        f"--window-size={window_size}",
+        f"--user-data-dir={profile}",
+    ):
+        options.add_argument(arg)
+    drv = webdriver.Chrome(options=options, service=Service(executable_path=str(CHROMEDRIVER)))
+    try:
+        yield drv
+    finally:
+        drv.quit()
+
 
 XSS = "<img src=x onerror=alert(1)>"
 

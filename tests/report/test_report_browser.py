@@ -8,7 +8,6 @@ tests/artifacts/ for a human to look at.
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,10 +16,10 @@ import pytest
 from scanner.findings import Status
 from scanner.report import write_reports
 
+from .conftest import chromium
+
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 XSS = "<img src=x onerror=alert(1)>"
 # Each would set window.__pwned if the page ever let it run.
@@ -35,34 +34,8 @@ TRAPS = (
 
 @pytest.fixture
 def driver(tmp_path: Path) -> Iterator[object]:
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        if os.environ.get("RDSCAN_REQUIRE_BROWSER") == "1":
-            pytest.fail("RDSCAN_REQUIRE_BROWSER=1 but /usr/bin/chromium or chromedriver is missing")
-        pytest.skip("Debian chromium/chromedriver not installed")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-sync",
-        "--disable-quic",
-        "--window-size=1400,1000",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}",
-    ):
-        options.add_argument(arg)
-    drv = webdriver.Chrome(options=options, service=Service(executable_path=str(CHROMEDRIVER)))
-    try:
+    with chromium(tmp_path / "chromium-profile", "1400,1000") as drv:
         yield drv
-    finally:
-        drv.quit()
 
 
 def _visible_rows(drv) -> int:  # type: ignore[no-untyped-def]

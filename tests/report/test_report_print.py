@@ -9,9 +9,7 @@ RDSCAN_REQUIRE_BROWSER=1 (CI installs them).
 from __future__ import annotations
 
 import base64
-import os
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,10 +18,10 @@ import pytest
 
 from scanner.findings import Status
 
+from .conftest import chromium
+
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 COLUMNS = {
     "en": ("Account ID", "Display name", "Folder", "Type", "Result", "Severity", "Remediation"),
     "zh-CN": ("账号 ID", "显示名称", "资源夹", "类型", "结果", "严重程度", "整改方式"),
@@ -34,36 +32,8 @@ PAPERS = {"A4": (21.0, 29.7), "Letter": (21.59, 27.94)}  # portrait width, heigh
 
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
-    if shutil.which("pdftotext") is None:
-        missing.append(Path("pdftotext"))
-    if missing:
-        if os.environ.get("RDSCAN_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"RDSCAN_REQUIRE_BROWSER=1 but {', '.join(map(str, missing))} missing")
-        pytest.skip("chromium, chromedriver or pdftotext not installed")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-sync",
-        "--window-size=1024,800",
-        f"--user-data-dir={tmp_path_factory.mktemp('chromium')}",
-    ):
-        options.add_argument(arg)
-    drv = webdriver.Chrome(options=options, service=Service(executable_path=str(CHROMEDRIVER)))
-    try:
+    with chromium(tmp_path_factory.mktemp("chromium"), "1024,800", "pdftotext") as drv:
         yield drv
-    finally:
-        drv.quit()
 
 
 def _pages(pdf: Path) -> list[str]:
