@@ -62,7 +62,6 @@ def _rdscan(
 
 
 def _one_member_report(tmp_path: Path, fixture: Any, account_id: str = UNBOUND) -> Path:
-    rd = fixture.directory
     spec = next(a for a in fixture.accounts if a.id == account_id)
     result = Result(
         account_id=spec.id,
@@ -77,8 +76,19 @@ def _one_member_report(tmp_path: Path, fixture: Any, account_id: str = UNBOUND) 
         reason="no secure mobile phone is bound",
         remediation=Remediation.API,
     )
-    evidence = Evidence(
-        scan_id="scan-ux-0001",
+    path = tmp_path / "results" / "report.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scan = ScanResult(fixture_evidence(fixture, "scan-ux-0001"), (result,))
+    path.write_text(dumps(scan), encoding="utf-8")
+    return path
+
+
+def fixture_evidence(fixture: Any, scan_id: str) -> Evidence:
+    """The evidence of a scan of ``fixture``'s directory by the auditor, for a report.json
+    written by hand."""
+    rd = fixture.directory
+    return Evidence(
+        scan_id=scan_id,
         started_at="2026-11-27T10:00:00Z",
         finished_at="2026-11-27T10:00:05Z",
         tool_version="test",
@@ -89,7 +99,3 @@ def _one_member_report(tmp_path: Path, fixture: Any, account_id: str = UNBOUND) 
         policy_id="secure-mobile-phone",
         policy_digest="sha256:" + "0" * 64,
     )
-    path = tmp_path / "results" / "report.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(dumps(ScanResult(evidence, (result,))), encoding="utf-8")
-    return path

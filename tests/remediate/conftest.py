@@ -13,8 +13,6 @@ import pytest
 from scanner.client.settings import Settings
 from scanner.emulator import EmulatorServer, Fixture
 from scanner.findings import (
-    Caller,
-    Evidence,
     Remediation,
     Result,
     ScanResult,
@@ -24,6 +22,7 @@ from scanner.findings import (
 from scanner.phones import mask_phone
 from scanner.report.results_file import dumps
 
+from ..cli_helpers import fixture_evidence
 from ..conftest import child_process_env
 
 # Members of the bundled sample used here (all unbound ResourceAccount, CreateSuccess).
@@ -78,19 +77,7 @@ def result_for(fixture: Fixture, account_id: str) -> Result:
 
 
 def scan_of(fixture: Fixture, account_ids: Iterable[str]) -> ScanResult:
-    rd = fixture.directory
-    evidence = Evidence(
-        scan_id="scan-test-0001",
-        started_at="2026-11-27T10:00:00Z",
-        finished_at="2026-11-27T10:00:05Z",
-        tool_version="test",
-        site=fixture.site,
-        caller=Caller("acs:ram::1512345678901234:user/auditor", rd.master_account_id, "RAMUser"),
-        resource_directory_id=rd.id,
-        master_account_id=rd.master_account_id,
-        policy_id="secure-mobile-phone",
-        policy_digest="sha256:" + "0" * 64,
-    )
+    evidence = fixture_evidence(fixture, "scan-test-0001")
     return ScanResult(evidence, tuple(result_for(fixture, a) for a in account_ids))
 
 
